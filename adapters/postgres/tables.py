@@ -1,0 +1,165 @@
+"""The schema, as SQLAlchemy Core metadata. Alembic migrations must build exactly this.
+
+Constraints here are the last line of defence for the domain's invariants: even a buggy
+code path cannot oversell, store a negative amount or duplicate an order number.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+ORDER_STATUSES = ("pending", "processing", "completed", "partially_refunded", "refunded", "cancelled", "failed")
+
+
+def _timestamps() -> list[Column]:
+    return [
+        Column("created_at", DateTime(timezone=True), nullable=False),
+        Column("updated_at", DateTime(timezone=True), nullable=False),
+    ]
+
+
+products = Table(
+    "products",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("sku", String(64), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("kind", String(64), nullable=False),
+    Column("unit_amount", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("capacity", Integer, nullable=True),
+    Column("sold", Integer, nullable=False, server_default=text("0")),
+    Column("active", Boolean, nullable=False, server_default=text("true")),
+    Column("metadata", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    *_timestamps(),
+    CheckConstraint("unit_amount >= 0", name="unit_amount_non_negative"),
+    CheckConstraint("capacity IS NULL OR capacity >= 0", name="capacity_non_negative"),
+    CheckConstraint("sold >= 0", name="sold_non_negative"),
+    CheckConstraint("capacity IS NULL OR sold <= capacity", name="sold_within_capacity"),
+    CheckConstraint("currency ~ '^[A-Z]{3}$'", name="currency_iso4217"),
+)
+
+customers = Table(
+    "customers",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("email", String(254), nullable=False, unique=True),
+    Column("first_name", String(200)),
+    Column("last_name", String(200)),
+    Column("phone", String(200)),
+    *_timestamps(),
+    CheckConstraint("email = lower(btrim(email))", name="email_normalised"),
+)
+
+orders = Table(
+    "orders",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("number", String(32), nullable=False, unique=True),
+    Column("customer_id", UUID(as_uuid=True), ForeignKey("customers.id"), nullable=False),
+    Column("status", String(32), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("subtotal", BigInteger, nullable=False),
+    Column("total", BigInteger, nullable=False),
+    Column("amount_paid", BigInteger, nullable=False, server_default=text("0")),
+    Column("amount_refunded", BigInteger, nullable=False, server_default=text("0")),
+    Column("event_id", String(100)),
+    Column("event_name", String(200)),
+    Column("event_date", Date),
+    Column("metadata", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    *_timestamps(),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    CheckConstraint("subtotal >= 0", name="subtotal_non_negative"),
+    CheckConstraint("total >= 0", name="total_non_negative"),
+    CheckConstraint("amount_paid >= 0", name="amount_paid_non_negative"),
+    CheckConstraint("amount_refunded >= 0 AND amount_refunded <= amount_paid", name="refunded_within_paid"),
+    CheckConstraint(f"status IN ({', '.join(repr(s) for s in ORDER_STATUSES)})", name="status_known"),
+    CheckConstraint("currency ~ '^[A-Z]{3}$'", name="currency_iso4217"),
+    Index("ix_orders_created_at_id", text("created_at DESC"), text("id DESC")),
+    Index("ix_orders_customer_id_created_at", "customer_id", text("created_at DESC")),
+    Index("ix_orders_status_created_at", "status", text("created_at DESC")),
+    Index("ix_orders_event_id_created_at", "event_id", text("created_at DESC")),
+)
+
+order_lines = Table(
+    "order_lines",
+    metadata,
+    Column("order_id", UUID(as_uuid=True), ForeignKey("orders.id", ondelete="CASCADE"), primary_key=True),
+    Column("position", Integer, primary_key=True),
+    Column("product_id", UUID(as_uuid=True), ForeignKey("products.id"), nullable=False),
+    Column("sku", String(64), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("kind", String(64), nullable=False),
+    Column("quantity", Integer, nullable=False),
+    Column("unit_amount", BigInteger, nullable=False),
+    Column("total", BigInteger, nullable=False),
+    Column("attendee_first_name", String(200)),
+    Column("attendee_last_name", String(200)),
+    Column("attendee_email", String(254)),
+    CheckConstraint("quantity >= 1", name="quantity_positive"),
+    CheckConstraint("unit_amount >= 0", name="unit_amount_non_negative"),
+    CheckConstraint("total = unit_amount * quantity", name="total_is_price_times_quantity"),
+    Index("ix_order_lines_product_id", "product_id"),
+)
+
+order_number_counters = Table(
+    "order_number_counters",
+    metadata,
+    Column("day", Date, primary_key=True),
+    Column("last_value", Integer, nullable=False),
+    CheckConstraint("last_value >= 1", name="last_value_positive"),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("entity_type", String(32), nullable=False),
+    Column("entity_id", UUID(as_uuid=True), nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("from_status", String(32)),
+    Column("to_status", String(32)),
+    Column("amount", BigInteger),
+    Column("currency", String(3)),
+    Column("actor", String(128), nullable=False),
+    Column("occurred_at", DateTime(timezone=True), nullable=False),
+    Column("details", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    Index("ix_audit_log_entity", "entity_type", "entity_id", "occurred_at"),
+    Index("ix_audit_log_entity_id_occurred_at", "entity_id", "occurred_at"),
+    Index("ix_audit_log_occurred_at", "occurred_at"),
+)
+
+__all__ = [
+    "metadata",
+    "products",
+    "customers",
+    "orders",
+    "order_lines",
+    "order_number_counters",
+    "audit_log",
+]

@@ -1,0 +1,95 @@
+"""Commands and queries: what callers ask of the use cases. Plain, frozen, transport-free."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID
+
+
+@dataclass(frozen=True)
+class AddProduct:
+    sku: str
+    name: str
+    kind: str
+    unit_amount: int
+    currency: str
+    actor: str
+    capacity: int | None = None
+    active: bool = True
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class UpdateProduct:
+    sku: str
+    actor: str
+    name: str | None = None
+    unit_amount: int | None = None
+    capacity: int | None = None
+    clear_capacity: bool = False
+    active: bool | None = None
+
+
+@dataclass(frozen=True)
+class ListProducts:
+    limit: int = 20
+    cursor: str | None = None
+    active: bool | None = None
+
+
+@dataclass(frozen=True)
+class CustomerDetails:
+    email: str
+    first_name: str | None = None
+    last_name: str | None = None
+    phone: str | None = None
+
+
+@dataclass(frozen=True)
+class AttendeeDetails:
+    first_name: str | None = None
+    last_name: str | None = None
+    email: str | None = None
+
+
+@dataclass(frozen=True)
+class OrderItem:
+    sku: str
+    quantity: int
+    attendee: AttendeeDetails | None = None
+
+
+@dataclass(frozen=True)
+class EventDetails:
+    id: str
+    name: str | None = None
+    date: date | None = None
+
+
+@dataclass(frozen=True)
+class PlaceOrder:
+    customer: CustomerDetails
+    currency: str
+    items: tuple[OrderItem, ...]
+    actor: str
+    event: EventDetails | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CancelOrder:
+    order_id: UUID
+    actor: str
+
+
+@dataclass(frozen=True)
+class SearchOrders:
+    limit: int = 20
+    cursor: str | None = None
+    email: str | None = None
+    status: str | None = None
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+    event_id: str | None = None

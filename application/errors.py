@@ -1,0 +1,29 @@
+"""Application errors: what a use case can say beyond the domain's rules."""
+
+from __future__ import annotations
+
+from domain.errors import DomainError
+
+
+class NotFound(DomainError):
+    code = "not_found"
+
+
+class AlreadyExists(DomainError):
+    code = "already_exists"
+
+
+class InvalidRequest(DomainError):
+    """Parameters that cannot be interpreted at all (a corrupt cursor, an inverted range)."""
+
+    code = "invalid_request"
+
+
+class Unavailable(DomainError):
+    """A dependency (database, provider) is down; the caller may safely retry."""
+
+    code = "unavailable"
+
+
+class ProviderError(DomainError):
+    code = "provider_error"

@@ -1,0 +1,160 @@
+"""Ports: what the application needs from the outside world. Adapters subclass these."""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from types import TracebackType
+from typing import Protocol, Self
+from uuid import UUID
+
+from domain.audit import AuditEntry
+from domain.catalog import Product
+from domain.customers import Customer
+from domain.orders import Order, OrderStatus
+
+
+class Clock(Protocol):
+    @abstractmethod
+    def now(self) -> datetime:
+        """Current time, UTC, timezone-aware."""
+
+
+class IdGenerator(Protocol):
+    @abstractmethod
+    def new_id(self) -> UUID:
+        """A new unique id; time-ordered where the store benefits."""
+
+
+@dataclass(frozen=True)
+class ProductQuery:
+    limit: int
+    after_sku: str | None = None
+    active: bool | None = None
+
+
+class ProductRepository(Protocol):
+    @abstractmethod
+    async def add(self, product: Product) -> None:
+        """Raises AlreadyExists when the sku is taken (also under a concurrent insert)."""
+
+    @abstractmethod
+    async def get_by_sku(self, sku: str) -> Product | None: ...
+
+    @abstractmethod
+    async def lock_by_skus(self, skus: Sequence[str]) -> dict[str, Product]:
+        """Loads and locks the products until the unit of work ends; unknown skus are absent.
+
+        Locks are taken in sku order so concurrent orders cannot deadlock.
+        """
+
+    @abstractmethod
+    async def save(self, products: Sequence[Product]) -> None:
+        """Persists changed products (name, price, capacity, active, sold)."""
+
+    @abstractmethod
+    async def list(self, query: ProductQuery) -> list[Product]:
+        """Products ordered by sku, after `after_sku`, at most `limit`."""
+
+
+class CustomerRepository(Protocol):
+    @abstractmethod
+    async def upsert_by_email(self, customer: Customer) -> Customer:
+        """Returns the stored customer with this e-mail, created from `customer` if new.
+
+        Names and phone given now replace the stored ones; absent ones are kept.
+        """
+
+    @abstractmethod
+    async def get_many(self, ids: Sequence[UUID]) -> dict[UUID, Customer]: ...
+
+
+@dataclass(frozen=True)
+class OrderQuery:
+    limit: int
+    email: str | None = None
+    status: OrderStatus | None = None
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+    event_id: str | None = None
+    before: tuple[datetime, UUID] | None = None
+    """Keyset cursor: only orders strictly older than (created_at, id)."""
+
+
+class OrderRepository(Protocol):
+    @abstractmethod
+    async def add(self, order: Order) -> None: ...
+
+    @abstractmethod
+    async def get(self, order_id: UUID, *, lock: bool = False) -> Order | None:
+        """With `lock`, the order row stays locked until the unit of work ends."""
+
+    @abstractmethod
+    async def save(self, order: Order) -> None:
+        """Persists status and amounts; lines never change after placement."""
+
+    @abstractmethod
+    async def search(self, query: OrderQuery) -> list[Order]:
+        """Newest first by (created_at, id); `created_to` is exclusive."""
+
+
+class OrderNumberSequence(Protocol):
+    @abstractmethod
+    async def next_for_day(self, day: date) -> int:
+        """1, 2, 3... per day, gap-free among committed orders."""
+
+
+@dataclass(frozen=True)
+class AuditQuery:
+    limit: int
+    entity_id: UUID | None = None
+    entity_type: str | None = None
+    action: str | None = None
+    after: tuple[datetime, UUID] | None = None
+
+
+class AuditLog(Protocol):
+    @abstractmethod
+    async def append(self, entry: AuditEntry) -> None:
+        """Entries are never updated or deleted."""
+
+    @abstractmethod
+    async def list(self, query: AuditQuery) -> list[AuditEntry]:
+        """Oldest first by (occurred_at, id)."""
+
+
+class UnitOfWork(Protocol):
+    """One transaction. Leaving the block without `commit()` rolls everything back."""
+
+    products: ProductRepository
+    customers: CustomerRepository
+    orders: OrderRepository
+    order_numbers: OrderNumberSequence
+    audit: AuditLog
+
+    @abstractmethod
+    async def __aenter__(self) -> Self: ...
+
+    @abstractmethod
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    @abstractmethod
+    async def commit(self) -> None: ...
+
+
+class UnitOfWorkFactory(Protocol):
+    @abstractmethod
+    def __call__(self) -> UnitOfWork: ...
+
+
+class HealthProbe(Protocol):
+    @abstractmethod
+    async def check(self) -> dict[str, str]:
+        """Named checks, each 'ok' or a short reason it failed."""

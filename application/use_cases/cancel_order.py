@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+from application.auditing import AuditRecorder
+from application.commands import CancelOrder as CancelOrderCommand
+from application.errors import NotFound
+from application.ports import Clock, UnitOfWorkFactory
+from application.views import OrderDetails
+
+
+class CancelOrder:
+    """Cancels an unpaid order and gives its units back to the catalog.
+
+    Rules: only a pending order can be cancelled; the order row is locked first, then its
+    products in sku order (the same order as placement takes them), so a cancel racing a
+    payment or another cancel sees one winner; the release and the audit entry commit together.
+    """
+
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, audit: AuditRecorder) -> None:
+        self._uow = uow
+        self._clock = clock
+        self._audit = audit
+
+    async def __call__(self, cmd: CancelOrderCommand) -> OrderDetails:
+        now = self._clock.now()
+        async with self._uow() as uow:
+            order = await uow.orders.get(cmd.order_id, lock=True)
+            if order is None:
+                raise NotFound(f"no order {cmd.order_id}")
+            previous = order.cancel(now)
+            quantities = order.quantities_by_sku()
+            products = await uow.products.lock_by_skus(sorted(quantities))
+            for sku, quantity in quantities.items():
+                products[sku].release(quantity, now)
+            await uow.products.save(list(products.values()))
+            await uow.orders.save(order)
+            await uow.audit.append(
+                self._audit.entry(
+                    entity_type="order",
+                    entity_id=order.id,
+                    action="order.cancelled",
+                    actor=cmd.actor,
+                    from_status=previous,
+                    to_status=order.status,
+                    amount=order.total.amount,
+                    currency=order.currency,
+                    details={"released": quantities},
+                )
+            )
+            customers = await uow.customers.get_many([order.customer_id])
+            await uow.commit()
+        return OrderDetails(order=order, customer=customers[order.customer_id])

@@ -1,0 +1,23 @@
+"""What use cases return when one entity is not enough to answer the caller."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from domain.customers import Customer
+from domain.orders import Order
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    items: list[T]
+    next_cursor: str | None
+
+
+@dataclass(frozen=True)
+class OrderDetails:
+    order: Order
+    customer: Customer

@@ -1,0 +1,201 @@
+"""Orders: what a customer buys, priced from the catalog, in one currency."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from uuid import UUID
+
+from domain.catalog import Product
+from domain.customers import clean_optional, normalise_email
+from domain.errors import CurrencyMismatch, InvalidState, ValidationFailed
+from domain.money import Money
+
+MAX_LINES = 100
+MAX_QUANTITY_PER_LINE = 1000
+
+
+class OrderStatus(enum.StrEnum):
+    PENDING = "pending"
+    PROCESSING = "processing"
+    COMPLETED = "completed"
+    PARTIALLY_REFUNDED = "partially_refunded"
+    REFUNDED = "refunded"
+    CANCELLED = "cancelled"
+    FAILED = "failed"
+
+
+def format_order_number(prefix: str, day: date, sequence: int) -> str:
+    """`{PREFIX}-{YYYYMMDD}-{NNNN}`: at least four digits, more once a day passes 9999."""
+    return f"{prefix}-{day:%Y%m%d}-{sequence:04d}"
+
+
+def validate_order_prefix(prefix: str) -> str:
+    if not (prefix.isascii() and prefix.isalnum() and prefix.isupper() and 1 <= len(prefix) <= 10):
+        raise ValidationFailed.on("order_prefix", "order prefix must be 1..10 upper-case letters or digits")
+    return prefix
+
+
+@dataclass(frozen=True)
+class Attendee:
+    first_name: str | None = None
+    last_name: str | None = None
+    email: str | None = None
+
+    @classmethod
+    def of(cls, first_name: str | None, last_name: str | None, email: str | None, field_name: str) -> "Attendee":
+        return cls(
+            first_name=clean_optional(first_name, f"{field_name}.first_name"),
+            last_name=clean_optional(last_name, f"{field_name}.last_name"),
+            email=normalise_email(email, f"{field_name}.email") if email else None,
+        )
+
+
+@dataclass(frozen=True)
+class EventRef:
+    id: str
+    name: str | None = None
+    date: date | None = None
+
+    def __post_init__(self) -> None:
+        if not self.id or len(self.id) > 100:
+            raise ValidationFailed.on("event.id", "event id must be 1..100 characters")
+
+
+@dataclass(frozen=True)
+class LineRequest:
+    """What the buyer asks for: a sku and a quantity. The price comes from the catalog."""
+
+    sku: str
+    quantity: int
+    attendee: Attendee | None = None
+
+
+@dataclass(frozen=True)
+class OrderLine:
+    product_id: UUID
+    sku: str
+    name: str
+    kind: str
+    quantity: int
+    unit_price: Money
+    attendee: Attendee | None = None
+
+    @property
+    def total(self) -> Money:
+        return self.unit_price * self.quantity
+
+
+@dataclass
+class Order:
+    id: UUID
+    number: str
+    customer_id: UUID
+    currency: str
+    lines: list[OrderLine]
+    status: OrderStatus
+    created_at: datetime
+    updated_at: datetime
+    expires_at: datetime
+    event: EventRef | None = None
+    metadata: dict[str, str] = field(default_factory=dict)
+    amount_paid: int = 0
+    amount_refunded: int = 0
+
+    @classmethod
+    def place(
+        cls,
+        *,
+        id: UUID,
+        number: str,
+        customer_id: UUID,
+        currency: str,
+        requests: list[LineRequest],
+        products: dict[str, Product],
+        now: datetime,
+        expires_at: datetime,
+        event: EventRef | None = None,
+        metadata: dict[str, str] | None = None,
+    ) -> "Order":
+        """Prices every line from the catalog and reserves capacity on each product.
+
+        The caller passes the products it holds locks on; reservation mutates them.
+        """
+        lines = [
+            _price_line(i, request, products.get(request.sku), currency, now)
+            for i, request in enumerate(requests)
+        ]
+        return cls(
+            id=id,
+            number=number,
+            customer_id=customer_id,
+            currency=currency,
+            lines=lines,
+            status=OrderStatus.PENDING,
+            created_at=now,
+            updated_at=now,
+            expires_at=expires_at,
+            event=event,
+            metadata=dict(metadata or {}),
+        )
+
+    @property
+    def subtotal(self) -> Money:
+        total = Money.zero(self.currency)
+        for line in self.lines:
+            total = total + line.total
+        return total
+
+    @property
+    def total(self) -> Money:
+        """No taxes or fees yet: the total is the subtotal."""
+        return self.subtotal
+
+    def quantities_by_sku(self) -> dict[str, int]:
+        quantities: dict[str, int] = {}
+        for line in self.lines:
+            quantities[line.sku] = quantities.get(line.sku, 0) + line.quantity
+        return quantities
+
+    def cancel(self, now: datetime) -> OrderStatus:
+        """Cancels an unpaid order; the caller releases its capacity. Returns the old status."""
+        if self.status is not OrderStatus.PENDING:
+            raise InvalidState(f"order {self.number} is {self.status}; only a pending order can be cancelled")
+        previous = self.status
+        self.status = OrderStatus.CANCELLED
+        self.updated_at = now
+        return previous
+
+
+def validate_line_requests(requests: list[LineRequest]) -> None:
+    if not requests:
+        raise ValidationFailed.on("items", "an order needs at least one item")
+    if len(requests) > MAX_LINES:
+        raise ValidationFailed.on("items", f"at most {MAX_LINES} items per order")
+    for i, request in enumerate(requests):
+        if request.quantity < 1:
+            raise ValidationFailed.on(f"items[{i}].quantity", "quantity must be at least 1")
+        if request.quantity > MAX_QUANTITY_PER_LINE:
+            raise ValidationFailed.on(f"items[{i}].quantity", f"quantity must be at most {MAX_QUANTITY_PER_LINE}")
+
+
+def _price_line(index: int, request: LineRequest, product: Product | None, currency: str, now: datetime) -> OrderLine:
+    if product is None:
+        raise ValidationFailed.on(f"items[{index}].sku", f"unknown sku '{request.sku}'")
+    if not product.active:
+        raise ValidationFailed.on(f"items[{index}].sku", f"product '{request.sku}' is not on sale")
+    if product.unit_price.currency != currency:
+        raise CurrencyMismatch(
+            f"product '{product.sku}' is priced in {product.unit_price.currency}, the order is in {currency}"
+        )
+    product.reserve(request.quantity, now)
+    return OrderLine(
+        product_id=product.id,
+        sku=product.sku,
+        name=product.name,
+        kind=product.kind,
+        quantity=request.quantity,
+        unit_price=product.unit_price,
+        attendee=request.attendee,
+    )
