@@ -1,0 +1,150 @@
+"""In-memory repositories over an InMemoryStore, writing through a Journal."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import date
+from uuid import UUID
+
+from adapters.memory.store import InMemoryStore, Journal, detached
+from application.errors import AlreadyExists
+from application.ports import (
+    AuditLog,
+    AuditQuery,
+    CustomerRepository,
+    OrderNumberSequence,
+    OrderQuery,
+    OrderRepository,
+    ProductQuery,
+    ProductRepository,
+)
+from domain.audit import AuditEntry
+from domain.catalog import Product
+from domain.customers import Customer
+from domain.orders import Order
+
+
+class InMemoryProductRepository(ProductRepository):
+    def __init__(self, store: InMemoryStore, journal: Journal) -> None:
+        self._store = store
+        self._journal = journal
+
+    async def add(self, product: Product) -> None:
+        if product.sku in self._store.products:
+            raise AlreadyExists(f"a product with sku '{product.sku}' already exists")
+        self._journal.put(self._store.products, product.sku, detached(product))
+
+    async def get_by_sku(self, sku: str) -> Product | None:
+        product = self._store.products.get(sku)
+        return detached(product) if product else None
+
+    async def lock_by_skus(self, skus: Sequence[str]) -> dict[str, Product]:
+        return {sku: detached(self._store.products[sku]) for sku in sorted(set(skus)) if sku in self._store.products}
+
+    async def save(self, products: Sequence[Product]) -> None:
+        for product in products:
+            self._journal.put(self._store.products, product.sku, detached(product))
+
+    async def list(self, query: ProductQuery) -> list[Product]:
+        rows = sorted(self._store.products.values(), key=lambda p: p.sku)
+        rows = [
+            p
+            for p in rows
+            if (query.after_sku is None or p.sku > query.after_sku)
+            and (query.active is None or p.active == query.active)
+        ]
+        return [detached(p) for p in rows[: query.limit]]
+
+
+class InMemoryCustomerRepository(CustomerRepository):
+    def __init__(self, store: InMemoryStore, journal: Journal) -> None:
+        self._store = store
+        self._journal = journal
+
+    async def upsert_by_email(self, customer: Customer) -> Customer:
+        existing_id = self._store.customer_ids_by_email.get(customer.email)
+        if existing_id is None:
+            self._journal.put(self._store.customers, customer.id, detached(customer))
+            self._journal.put(self._store.customer_ids_by_email, customer.email, customer.id)
+            return detached(customer)
+        existing = self._store.customers[existing_id]
+        merged = replace(
+            existing,
+            first_name=customer.first_name or existing.first_name,
+            last_name=customer.last_name or existing.last_name,
+            phone=customer.phone or existing.phone,
+            updated_at=customer.updated_at,
+        )
+        self._journal.put(self._store.customers, existing_id, merged)
+        return detached(merged)
+
+    async def get_many(self, ids: Sequence[UUID]) -> dict[UUID, Customer]:
+        return {i: detached(self._store.customers[i]) for i in ids if i in self._store.customers}
+
+
+class InMemoryOrderRepository(OrderRepository):
+    def __init__(self, store: InMemoryStore, journal: Journal) -> None:
+        self._store = store
+        self._journal = journal
+
+    async def add(self, order: Order) -> None:
+        if any(o.number == order.number for o in self._store.orders.values()):
+            raise AlreadyExists(f"order number {order.number} is taken")
+        self._journal.put(self._store.orders, order.id, detached(order))
+
+    async def get(self, order_id: UUID, *, lock: bool = False) -> Order | None:
+        order = self._store.orders.get(order_id)
+        return detached(order) if order else None
+
+    async def save(self, order: Order) -> None:
+        self._journal.put(self._store.orders, order.id, detached(order))
+
+    async def search(self, query: OrderQuery) -> list[Order]:
+        customer_id = self._store.customer_ids_by_email.get(query.email) if query.email else None
+        if query.email and customer_id is None:
+            return []
+        matches = [
+            o
+            for o in self._store.orders.values()
+            if (customer_id is None or o.customer_id == customer_id)
+            and (query.status is None or o.status == query.status)
+            and (query.created_from is None or o.created_at >= query.created_from)
+            and (query.created_to is None or o.created_at < query.created_to)
+            and (query.event_id is None or (o.event is not None and o.event.id == query.event_id))
+            and (query.before is None or (o.created_at, o.id) < query.before)
+        ]
+        matches.sort(key=lambda o: (o.created_at, o.id), reverse=True)
+        return [detached(o) for o in matches[: query.limit]]
+
+
+class InMemoryOrderNumberSequence(OrderNumberSequence):
+    def __init__(self, store: InMemoryStore, journal: Journal) -> None:
+        self._store = store
+        self._journal = journal
+
+    async def next_for_day(self, day: date) -> int:
+        value = self._store.order_counters.get(day, 0) + 1
+        self._journal.put(self._store.order_counters, day, value)
+        return value
+
+
+class InMemoryAuditLog(AuditLog):
+    def __init__(self, store: InMemoryStore, journal: Journal) -> None:
+        self._store = store
+        self._journal = journal
+
+    async def append(self, entry: AuditEntry) -> None:
+        self._journal.append(self._store.audit, entry)
+
+    async def list(self, query: AuditQuery) -> list[AuditEntry]:
+        matches = [
+            e
+            for e in self._store.audit
+            if (query.entity_id is None or e.entity_id == query.entity_id)
+            and (query.entity_type is None or e.entity_type == query.entity_type)
+            and (query.action is None or e.action == query.action)
+            and (query.after is None or (e.occurred_at, e.id) > query.after)
+        ]
+        matches.sort(key=lambda e: (e.occurred_at, e.id))
+        return matches[: query.limit]

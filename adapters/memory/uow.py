@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Self
+
+from adapters.memory.repositories import (
+    InMemoryAuditLog,
+    InMemoryCustomerRepository,
+    InMemoryOrderNumberSequence,
+    InMemoryOrderRepository,
+    InMemoryProductRepository,
+)
+from adapters.memory.store import InMemoryStore, Journal
+from application.ports import HealthProbe, UnitOfWork, UnitOfWorkFactory
+
+
+class InMemoryUnitOfWork(UnitOfWork):
+    """Holds the store's lock for the whole block: units of work run one at a time."""
+
+    def __init__(self, store: InMemoryStore) -> None:
+        self._store = store
+        self._journal = Journal()
+        self.products = InMemoryProductRepository(store, self._journal)
+        self.customers = InMemoryCustomerRepository(store, self._journal)
+        self.orders = InMemoryOrderRepository(store, self._journal)
+        self.order_numbers = InMemoryOrderNumberSequence(store, self._journal)
+        self.audit = InMemoryAuditLog(store, self._journal)
+
+    async def __aenter__(self) -> Self:
+        await self._store.lock.acquire()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            self._journal.rollback()
+        finally:
+            self._store.lock.release()
+
+    async def commit(self) -> None:
+        self._journal.forget()
+
+
+class InMemoryUnitOfWorkFactory(UnitOfWorkFactory):
+    def __init__(self, store: InMemoryStore) -> None:
+        self._store = store
+
+    def __call__(self) -> InMemoryUnitOfWork:
+        return InMemoryUnitOfWork(self._store)
+
+
+class InMemoryHealthProbe(HealthProbe):
+    async def check(self) -> dict[str, str]:
+        return {"database": "ok", "migrations": "ok"}
