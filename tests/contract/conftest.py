@@ -1,0 +1,15 @@
+from __future__ import annotations
+
+import pytest
+
+from adapters.memory import InMemoryStore, InMemoryUnitOfWorkFactory
+from adapters.postgres.uow import PgUnitOfWorkFactory
+from application.ports import UnitOfWorkFactory
+
+
+@pytest.fixture(params=["memory", "postgres"])
+def uow_factory(request: pytest.FixtureRequest) -> UnitOfWorkFactory:
+    """Every contract test runs once per adapter; only the postgres run needs a database."""
+    if request.param == "memory":
+        return InMemoryUnitOfWorkFactory(InMemoryStore())
+    return PgUnitOfWorkFactory(request.getfixturevalue("pg_engine"))
