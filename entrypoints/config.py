@@ -1,0 +1,116 @@
+"""Settings from the environment (`TESSERA_` prefix) and a `.env` file, checked once at start."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+from urllib.parse import urlsplit
+
+from dotenv import dotenv_values
+
+from domain.errors import ValidationFailed
+from domain.orders import validate_order_prefix
+
+PREFIX = "TESSERA_"
+LOG_FORMATS = ("console", "json")
+
+T = TypeVar("T")
+
+
+class ConfigError(ValueError):
+    """A setting is present but unusable; the message names the variable and is one line."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str | None = None
+    data_dir: Path = Path(".tessera")
+    public_url: str | None = None
+    order_prefix: str = "TSR"
+    order_ttl: int = 3600
+    checkout_ttl: int = 1800
+    max_body_bytes: int = 262_144
+    log_format: str = "console"
+    stripe_secret_key: str | None = None
+    stripe_webhook_secrets: str | None = None
+    stripe_api_base: str | None = None
+    paypal_client_id: str | None = None
+    paypal_client_secret: str | None = None
+    paypal_webhook_id: str | None = None
+    paypal_api_base: str | None = None
+    sandbox_webhook_secret: str | None = None
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, env_file: str | Path | None = ".env") -> "Settings":
+        """Real environment variables win over the `.env` file; blank values count as unset."""
+        source = {**_read_env_file(env_file), **(os.environ if environ is None else environ)}
+
+        def get(name: str, parse: Callable[[str, str], T] = lambda _, raw: raw) -> T | None:
+            raw = (source.get(PREFIX + name) or "").strip()
+            return parse(PREFIX + name, raw) if raw else None
+
+        defaults = cls()
+        optional = {
+            name: get(name.upper())
+            for name in (
+                "stripe_secret_key", "stripe_webhook_secrets", "stripe_api_base", "paypal_client_id",
+                "paypal_client_secret", "paypal_webhook_id", "paypal_api_base", "sandbox_webhook_secret",
+            )
+        }
+        return cls(
+            database_url=get("DATABASE_URL", _postgres_url),
+            data_dir=get("DATA_DIR", lambda _, raw: Path(raw)) or defaults.data_dir,
+            public_url=get("PUBLIC_URL", _http_url),
+            order_prefix=get("ORDER_PREFIX", _order_prefix) or defaults.order_prefix,
+            order_ttl=get("ORDER_TTL", _positive_int) or defaults.order_ttl,
+            checkout_ttl=get("CHECKOUT_TTL", _positive_int) or defaults.checkout_ttl,
+            max_body_bytes=get("MAX_BODY_BYTES", _positive_int) or defaults.max_body_bytes,
+            log_format=get("LOG_FORMAT", _log_format) or defaults.log_format,
+            **optional,
+        )
+
+
+def _read_env_file(env_file: str | Path | None) -> dict[str, str]:
+    if env_file is None or not Path(env_file).is_file():
+        return {}
+    return {key: value for key, value in dotenv_values(env_file).items() if value is not None}
+
+
+def _positive_int(name: str, raw: str) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise ConfigError(f"{name} must be a positive integer, got {raw!r}")
+    return value
+
+
+def _postgres_url(name: str, raw: str) -> str:
+    parts = urlsplit(raw)
+    if parts.scheme not in ("postgresql", "postgres", "postgresql+asyncpg") or not parts.netloc:
+        raise ConfigError(f"{name} must be a postgresql://user@host:port/database URL")
+    return raw
+
+
+def _http_url(name: str, raw: str) -> str:
+    parts = urlsplit(raw)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigError(f"{name} must be an absolute http(s) URL, got {raw!r}")
+    return raw.rstrip("/")
+
+
+def _order_prefix(name: str, raw: str) -> str:
+    try:
+        return validate_order_prefix(raw)
+    except ValidationFailed as exc:
+        raise ConfigError(f"{name}: {exc.message}, got {raw!r}") from exc
+
+
+def _log_format(name: str, raw: str) -> str:
+    if raw not in LOG_FORMATS:
+        raise ConfigError(f"{name} must be one of {', '.join(LOG_FORMATS)}, got {raw!r}")
+    return raw

@@ -1,0 +1,84 @@
+"""The composition root: the one place that knows which adapter serves which port."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Literal
+
+from dependency_injector import containers, providers
+
+from adapters.memory import InMemoryHealthProbe, InMemoryStore, InMemoryUnitOfWorkFactory
+from adapters.postgres.engine import create_engine
+from adapters.postgres.health import PgHealthProbe
+from adapters.postgres.uow import PgUnitOfWorkFactory
+from adapters.system import SystemClock, UuidV7Generator
+from application.auditing import AuditRecorder
+from application.use_cases.add_product import AddProduct
+from application.use_cases.cancel_order import CancelOrder
+from application.use_cases.get_order import GetOrder
+from application.use_cases.get_product import GetProduct
+from application.use_cases.list_products import ListProducts
+from application.use_cases.place_order import OrderPolicy, PlaceOrder
+from application.use_cases.search_orders import SearchOrders
+from application.use_cases.update_product import UpdateProduct
+from entrypoints.config import Settings
+
+Storage = Literal["memory", "postgres"]
+
+
+class Container(containers.DeclarativeContainer):
+    config = providers.Configuration()
+
+    clock = providers.Singleton(SystemClock)
+    ids = providers.Singleton(UuidV7Generator)
+    audit = providers.Singleton(AuditRecorder, clock, ids)
+    order_policy = providers.Singleton(
+        OrderPolicy, number_prefix=config.order_prefix, unpaid_ttl=config.order_ttl
+    )
+
+    engine = providers.Singleton(create_engine, config.database_url)
+    memory_store = providers.Singleton(InMemoryStore)
+
+    uow = providers.Selector(
+        config.storage,
+        memory=providers.Singleton(InMemoryUnitOfWorkFactory, memory_store),
+        postgres=providers.Singleton(PgUnitOfWorkFactory, engine),
+    )
+    health = providers.Selector(
+        config.storage,
+        memory=providers.Singleton(InMemoryHealthProbe),
+        postgres=providers.Singleton(PgHealthProbe, engine),
+    )
+
+    add_product = providers.Factory(AddProduct, uow, clock, ids, audit)
+    update_product = providers.Factory(UpdateProduct, uow, clock, audit)
+    get_product = providers.Factory(GetProduct, uow)
+    list_products = providers.Factory(ListProducts, uow)
+    place_order = providers.Factory(PlaceOrder, uow, clock, ids, audit, order_policy)
+    get_order = providers.Factory(GetOrder, uow)
+    search_orders = providers.Factory(SearchOrders, uow)
+    cancel_order = providers.Factory(CancelOrder, uow, clock, audit)
+
+
+def build_container(settings: Settings, storage: Storage = "postgres", database_url: str | None = None) -> Container:
+    """`database_url` overrides the settings' one (the embedded server's URL, a test database)."""
+    url = database_url or settings.database_url
+    if storage == "postgres" and url is None:
+        raise ValueError("the postgres storage needs a database URL")
+    container = Container()
+    container.config.from_dict(
+        {
+            "storage": storage,
+            "database_url": url,
+            "order_prefix": settings.order_prefix,
+            "order_ttl": timedelta(seconds=settings.order_ttl),
+            "max_body_bytes": settings.max_body_bytes,
+        }
+    )
+    return container
+
+
+async def close_container(container: Container) -> None:
+    """Releases pooled connections; in-memory runs hold nothing to release."""
+    if container.config.storage() == "postgres":
+        await container.engine().dispose()
