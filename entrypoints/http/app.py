@@ -1,0 +1,76 @@
+"""The Litestar application: routes, dependencies from the container, errors, request ids."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from litestar import Litestar, Request
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin
+
+from entrypoints.container import Container, close_container
+from entrypoints.http.health import HealthController
+from entrypoints.http.orders import OrderController
+from entrypoints.http.problems import TransportError, problem_details_plugin
+from entrypoints.http.products import ProductController
+from entrypoints.http.request_context import RequestContext
+
+# Container providers handed to handlers under the same name.
+PROVIDED = (
+    "health",
+    "add_product",
+    "update_product",
+    "get_product",
+    "list_products",
+    "place_order",
+    "get_order",
+    "search_orders",
+    "cancel_order",
+)
+
+
+def create_app(container: Container) -> Litestar:
+    async def close() -> None:
+        await close_container(container)
+
+    app = Litestar(
+        route_handlers=[ProductController, OrderController, HealthController],
+        dependencies={
+            "actor": Provide(request_actor, sync_to_thread=False),
+            **{name: Provide(_from(container, name), sync_to_thread=False) for name in PROVIDED},
+        },
+        before_request=require_json_body,
+        request_max_body_size=container.config.max_body_bytes(),
+        plugins=[problem_details_plugin()],
+        on_shutdown=[close],
+        openapi_config=OpenAPIConfig(
+            title="Tessera", version="1.0.0", path="/schema", render_plugins=[ScalarRenderPlugin()]
+        ),
+        logging_config=None,
+    )
+    app.asgi_handler = RequestContext(app.asgi_handler)
+    return app
+
+
+def request_actor() -> str:
+    """Who the audit trail names for this request; API keys will refine it."""
+    return "api"
+
+
+async def require_json_body(request: Request[Any, Any, Any]) -> None:
+    """Routes that take a body take a JSON one; reading it here also enforces the size limit."""
+    if request.route_handler.parsed_data_field is None:
+        return
+    media_type, _ = request.content_type
+    body = await request.body()
+    if not body:
+        raise TransportError("malformed_json", "This route expects a JSON body; the request has none.")
+    if media_type != "application/json" and not media_type.endswith("+json"):
+        raise TransportError("unsupported_media_type", f"Send the body as application/json, not {media_type or 'untyped'}.")
+
+
+def _from(container: Container, name: str) -> Callable[[], Any]:
+    provider = getattr(container, name)
+    return lambda: provider()

@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from litestar import Controller, Response, get
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.params import Dependency
+from msgspec import Struct
+
+from application.ports import HealthProbe
+
+
+class LiveOut(Struct):
+    status: str
+
+
+class ReadyOut(Struct):
+    status: str
+    checks: dict[str, str]
+
+
+class HealthController(Controller):
+    path = "/health"
+    tags = ["operations"]
+
+    @get("/live")
+    async def live(self) -> LiveOut:
+        return LiveOut(status="ok")
+
+    @get("/ready", responses={503: ResponseSpec(ReadyOut, description="A dependency is not ready")})
+    async def ready(self, health: Annotated[HealthProbe, Dependency(skip_validation=True)]) -> Response[ReadyOut]:
+        """200 when every check is ok, else 503 with the failing checks' reasons."""
+        checks = await health.check()
+        ok = all(result == "ok" for result in checks.values())
+        return Response(ReadyOut(status="ok" if ok else "unavailable", checks=checks), status_code=200 if ok else 503)

@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+from litestar import Controller, get, patch, post
+
+from application.commands import ListProducts as ListProductsQuery
+from application.use_cases.add_product import AddProduct
+from application.use_cases.get_product import GetProduct
+from application.use_cases.list_products import ListProducts
+from application.use_cases.update_product import UpdateProduct
+from entrypoints.http.problems import BODY_PROBLEMS, problem_responses
+from entrypoints.http.schemas import Cursor, Limit, ProductIn, ProductListOut, ProductOut, ProductPatchIn
+
+
+class ProductController(Controller):
+    path = "/v1/products"
+    tags = ["catalog"]
+
+    @post(responses=problem_responses(*BODY_PROBLEMS, "already_exists"))
+    async def add(self, data: ProductIn, add_product: AddProduct, actor: str) -> ProductOut:
+        return ProductOut.of(await add_product(data.to_command(actor)))
+
+    @get(responses=problem_responses())
+    async def index(
+        self, list_products: ListProducts, limit: Limit = 20, cursor: Cursor = None, active: bool | None = None
+    ) -> ProductListOut:
+        page = await list_products(ListProductsQuery(limit=limit, cursor=cursor, active=active))
+        return ProductListOut.of(page)
+
+    @get("/{sku:str}", responses=problem_responses("not_found"))
+    async def show(self, sku: str, get_product: GetProduct) -> ProductOut:
+        return ProductOut.of(await get_product(sku))
+
+    @patch("/{sku:str}", responses=problem_responses(*BODY_PROBLEMS, "not_found"))
+    async def update(self, sku: str, data: ProductPatchIn, update_product: UpdateProduct, actor: str) -> ProductOut:
+        return ProductOut.of(await update_product(data.to_command(sku, actor)))

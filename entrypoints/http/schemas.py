@@ -1,0 +1,304 @@
+"""Wire formats: what clients send (`...In`) and receive (`...Out`), and their mapping to the core.
+
+Shapes follow API.md exactly. Rules live in the domain; these Structs only fix the types,
+so a JSON document of the wrong shape is refused before any use case runs.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Annotated, Any, TypeVar
+from uuid import UUID
+
+from litestar.params import Parameter
+from msgspec import UNSET, Meta, Struct, UnsetType, field
+
+from application import commands
+from application.views import OrderDetails, Page
+from domain.catalog import Product
+from domain.customers import Customer
+from domain.orders import Attendee, EventRef, Order, OrderLine
+
+T = TypeVar("T")
+
+# Rendered by `timestamp()`; documented as date-time (Litestar reads `extra` into the schema).
+Limit = Annotated[int, Parameter(ge=1, le=100, description="Page size.")]
+Cursor = Annotated[str | None, Parameter(description="`next_cursor` of the previous page.")]
+Timestamp = Annotated[str, Meta(extra_json_schema={"extra": {"format": "date-time"}})]
+
+
+class _In(Struct, forbid_unknown_fields=True):
+    """Unknown fields are refused: a typo must not silently fall back to a default."""
+
+
+class ProductIn(_In):
+    sku: str
+    name: str
+    kind: str
+    unit_amount: int
+    currency: str
+    capacity: int | None = None
+    active: bool = True
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    def to_command(self, actor: str) -> commands.AddProduct:
+        return commands.AddProduct(
+            sku=self.sku,
+            name=self.name,
+            kind=self.kind,
+            unit_amount=self.unit_amount,
+            currency=self.currency,
+            capacity=self.capacity,
+            active=self.active,
+            metadata=self.metadata,
+            actor=actor,
+        )
+
+
+class ProductPatchIn(_In):
+    """Absent fields stay as they are; `"capacity": null` removes the capacity limit."""
+
+    name: str | UnsetType = UNSET
+    unit_amount: int | UnsetType = UNSET
+    capacity: int | None | UnsetType = UNSET
+    active: bool | UnsetType = UNSET
+
+    def to_command(self, sku: str, actor: str) -> commands.UpdateProduct:
+        return commands.UpdateProduct(
+            sku=sku,
+            actor=actor,
+            name=_given(self.name),
+            unit_amount=_given(self.unit_amount),
+            capacity=_given(self.capacity),
+            clear_capacity=self.capacity is None,
+            active=_given(self.active),
+        )
+
+
+class CustomerIn(_In):
+    email: str
+    first_name: str | None = None
+    last_name: str | None = None
+    phone: str | None = None
+
+
+class AttendeeIn(_In):
+    first_name: str | None = None
+    last_name: str | None = None
+    email: str | None = None
+
+
+class OrderItemIn(_In):
+    sku: str
+    quantity: int
+    attendee: AttendeeIn | None = None
+
+
+class EventIn(_In):
+    id: str
+    name: str | None = None
+    date: date | None = None
+
+
+class PlaceOrderIn(_In):
+    customer: CustomerIn
+    currency: str
+    items: list[OrderItemIn]
+    event: EventIn | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    def to_command(self, actor: str) -> commands.PlaceOrder:
+        return commands.PlaceOrder(
+            customer=commands.CustomerDetails(
+                email=self.customer.email,
+                first_name=self.customer.first_name,
+                last_name=self.customer.last_name,
+                phone=self.customer.phone,
+            ),
+            currency=self.currency,
+            items=tuple(
+                commands.OrderItem(
+                    sku=item.sku,
+                    quantity=item.quantity,
+                    attendee=commands.AttendeeDetails(
+                        first_name=item.attendee.first_name,
+                        last_name=item.attendee.last_name,
+                        email=item.attendee.email,
+                    )
+                    if item.attendee
+                    else None,
+                )
+                for item in self.items
+            ),
+            event=commands.EventDetails(id=self.event.id, name=self.event.name, date=self.event.date)
+            if self.event
+            else None,
+            metadata=self.metadata,
+            actor=actor,
+        )
+
+
+class ProductOut(Struct):
+    id: UUID
+    sku: str
+    name: str
+    kind: str
+    unit_amount: int
+    currency: str
+    capacity: int | None
+    sold: int
+    available: int | None
+    active: bool
+    metadata: dict[str, Any]
+    created_at: Timestamp
+    updated_at: Timestamp
+
+    @classmethod
+    def of(cls, product: Product) -> "ProductOut":
+        return cls(
+            id=product.id,
+            sku=product.sku,
+            name=product.name,
+            kind=product.kind,
+            unit_amount=product.unit_price.amount,
+            currency=product.unit_price.currency,
+            capacity=product.capacity,
+            sold=product.sold,
+            available=product.available,
+            active=product.active,
+            metadata=product.metadata,
+            created_at=timestamp(product.created_at),
+            updated_at=timestamp(product.updated_at),
+        )
+
+
+class AttendeeOut(Struct):
+    first_name: str | None
+    last_name: str | None
+    email: str | None
+
+    @classmethod
+    def of(cls, attendee: Attendee) -> "AttendeeOut":
+        return cls(first_name=attendee.first_name, last_name=attendee.last_name, email=attendee.email)
+
+
+class OrderItemOut(Struct):
+    sku: str
+    name: str
+    kind: str
+    quantity: int
+    unit_amount: int
+    total: int
+    attendee: AttendeeOut | None
+
+    @classmethod
+    def of(cls, line: OrderLine) -> "OrderItemOut":
+        return cls(
+            sku=line.sku,
+            name=line.name,
+            kind=line.kind,
+            quantity=line.quantity,
+            unit_amount=line.unit_price.amount,
+            total=line.total.amount,
+            attendee=AttendeeOut.of(line.attendee) if line.attendee else None,
+        )
+
+
+class CustomerOut(Struct):
+    id: UUID
+    email: str
+    first_name: str | None
+    last_name: str | None
+    phone: str | None
+
+    @classmethod
+    def of(cls, customer: Customer) -> "CustomerOut":
+        return cls(
+            id=customer.id,
+            email=customer.email,
+            first_name=customer.first_name,
+            last_name=customer.last_name,
+            phone=customer.phone,
+        )
+
+
+class EventOut(Struct):
+    id: str
+    name: str | None
+    date: date | None
+
+    @classmethod
+    def of(cls, event: EventRef) -> "EventOut":
+        return cls(id=event.id, name=event.name, date=event.date)
+
+
+class OrderOut(Struct):
+    """An order; `payments` and `refunds` stay empty until checkout exists."""
+
+    id: UUID
+    number: str
+    status: str
+    currency: str
+    subtotal: int
+    total: int
+    amount_paid: int
+    amount_refunded: int
+    items: list[OrderItemOut]
+    customer: CustomerOut
+    event: EventOut | None
+    metadata: dict[str, Any]
+    created_at: Timestamp
+    updated_at: Timestamp
+    expires_at: Timestamp
+    payments: list[dict[str, Any]]
+    refunds: list[dict[str, Any]]
+
+    @classmethod
+    def of(cls, details: OrderDetails) -> "OrderOut":
+        order: Order = details.order
+        return cls(
+            id=order.id,
+            number=order.number,
+            status=str(order.status),
+            currency=order.currency,
+            subtotal=order.subtotal.amount,
+            total=order.total.amount,
+            amount_paid=order.amount_paid,
+            amount_refunded=order.amount_refunded,
+            items=[OrderItemOut.of(line) for line in order.lines],
+            customer=CustomerOut.of(details.customer),
+            event=EventOut.of(order.event) if order.event else None,
+            metadata=order.metadata,
+            created_at=timestamp(order.created_at),
+            updated_at=timestamp(order.updated_at),
+            expires_at=timestamp(order.expires_at),
+            payments=[],
+            refunds=[],
+        )
+
+
+class ProductListOut(Struct):
+    data: list[ProductOut]
+    next_cursor: str | None
+
+    @classmethod
+    def of(cls, page: Page[Product]) -> "ProductListOut":
+        return cls(data=[ProductOut.of(product) for product in page.items], next_cursor=page.next_cursor)
+
+
+class OrderListOut(Struct):
+    data: list[OrderOut]
+    next_cursor: str | None
+
+    @classmethod
+    def of(cls, page: Page[OrderDetails]) -> "OrderListOut":
+        return cls(data=[OrderOut.of(details) for details in page.items], next_cursor=page.next_cursor)
+
+
+def timestamp(moment: datetime) -> str:
+    """UTC with an explicit offset, e.g. 2026-05-15T09:30:00.123456+00:00."""
+    return moment.astimezone(UTC).isoformat()
+
+
+def _given(value: T | UnsetType) -> T | None:
+    return None if value is UNSET else value  # type: ignore[return-value]
