@@ -1,0 +1,95 @@
+"""What only the PostgreSQL adapter has: connectivity failures and a fixed statement budget.
+
+These do not fit the shared contract (the in-memory adapter has no connection to lose and
+no statements to count), so they run on PostgreSQL alone.
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+
+import pytest
+from sqlalchemy import event, text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from adapters.postgres.engine import create_engine
+from adapters.postgres.uow import PgUnitOfWorkFactory
+from application.errors import Unavailable
+from application.ports import OrderQuery
+from tests.contract.builders import T0, a_customer, a_product, an_audit_entry, an_order
+
+
+def closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextmanager
+def statements(engine: AsyncEngine) -> Iterator[list[str]]:
+    """Records every statement sent (one per execute or executemany), BEGIN/COMMIT excluded."""
+    sent: list[str] = []
+
+    def record(conn: object, cursor: object, statement: str, *args: object) -> None:
+        sent.append(statement)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", record)
+    try:
+        yield sent
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", record)
+
+
+async def test_a_database_that_refuses_connections_is_unavailable() -> None:
+    engine = create_engine(f"postgresql://postgres@127.0.0.1:{closed_port()}/tessera", null_pool=True)
+    with pytest.raises(Unavailable):
+        async with PgUnitOfWorkFactory(engine)():
+            pass
+    await engine.dispose()
+
+
+async def test_a_connection_lost_mid_transaction_is_unavailable(pg_engine: AsyncEngine) -> None:
+    with pytest.raises(Unavailable):
+        async with PgUnitOfWorkFactory(pg_engine)() as uow:
+            await uow.order_numbers.next_for_day(date(2026, 5, 15))
+            async with pg_engine.connect() as admin:
+                await admin.execute(
+                    text(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                        " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                    )
+                )
+            await uow.order_numbers.next_for_day(date(2026, 5, 15))
+
+
+async def test_each_operation_sends_a_fixed_number_of_statements(pg_engine: AsyncEngine) -> None:
+    uow_factory = PgUnitOfWorkFactory(pg_engine)
+    catalog = [a_product(sku, capacity=None) for sku in ("day-pass", "vip", "workshop")]
+    async with uow_factory() as uow:
+        for product in catalog:
+            await uow.products.add(product)
+        await uow.commit()
+
+    async with uow_factory() as uow:
+        with statements(pg_engine) as place_order:
+            products = await uow.products.lock_by_skus(["day-pass", "vip", "workshop"])
+            customer = await uow.customers.upsert_by_email(a_customer())
+            order = an_order(customer, list(products.values()))
+            await uow.products.save(list(products.values()))
+            await uow.order_numbers.next_for_day(T0.date())
+            await uow.orders.add(order)
+            await uow.audit.append(an_audit_entry(entity_id=order.id))
+        await uow.orders.add(an_order(customer, catalog))
+        await uow.commit()
+
+    async with uow_factory() as uow:
+        with statements(pg_engine) as get:
+            await uow.orders.get(order.id, lock=True)
+        with statements(pg_engine) as search:
+            assert len(await uow.orders.search(OrderQuery(limit=10, email=customer.email))) == 2
+
+    assert len(place_order) == 7
+    assert (len(get), len(search)) == (1, 2)
