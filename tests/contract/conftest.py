@@ -7,9 +7,13 @@ from adapters.postgres.uow import PgUnitOfWorkFactory
 from application.ports import UnitOfWorkFactory
 
 
-@pytest.fixture(params=["memory", "postgres"])
+@pytest.fixture(params=["memory", pytest.param("postgres", marks=pytest.mark.postgres)])
 def uow_factory(request: pytest.FixtureRequest) -> UnitOfWorkFactory:
-    """Every contract test runs once per adapter; only the postgres run needs a database."""
+    """Every contract test runs once per adapter; only the postgres run needs a database.
+
+    The param carries the `postgres` mark itself: `getfixturevalue` hides the dependency
+    from the collection hook that marks tests using the database fixtures.
+    """
     if request.param == "memory":
         return InMemoryUnitOfWorkFactory(InMemoryStore())
     return PgUnitOfWorkFactory(request.getfixturevalue("pg_engine"))
