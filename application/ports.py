@@ -52,7 +52,7 @@ class ProductRepository(Protocol):
 
     @abstractmethod
     async def save(self, products: Sequence[Product]) -> None:
-        """Persists changed products (name, price, capacity, active, sold)."""
+        """Persists changes to existing products (name, price, capacity, active, sold)."""
 
     @abstractmethod
     async def list(self, query: ProductQuery) -> list[Product]:
@@ -85,7 +85,8 @@ class OrderQuery:
 
 class OrderRepository(Protocol):
     @abstractmethod
-    async def add(self, order: Order) -> None: ...
+    async def add(self, order: Order) -> None:
+        """Raises AlreadyExists when the order number is taken."""
 
     @abstractmethod
     async def get(self, order_id: UUID, *, lock: bool = False) -> Order | None:
@@ -93,7 +94,7 @@ class OrderRepository(Protocol):
 
     @abstractmethod
     async def save(self, order: Order) -> None:
-        """Persists status and amounts; lines never change after placement."""
+        """Persists status and amounts of an existing order; lines never change after placement."""
 
     @abstractmethod
     async def search(self, query: OrderQuery) -> list[Order]:

@@ -44,12 +44,14 @@ class Attendee:
     email: str | None = None
 
     @classmethod
-    def of(cls, first_name: str | None, last_name: str | None, email: str | None, field_name: str) -> "Attendee":
-        return cls(
+    def of(cls, first_name: str | None, last_name: str | None, email: str | None, field_name: str) -> "Attendee | None":
+        """None when every field is blank: an attendee with no details is no attendee."""
+        attendee = cls(
             first_name=clean_optional(first_name, f"{field_name}.first_name"),
             last_name=clean_optional(last_name, f"{field_name}.last_name"),
-            email=normalise_email(email, f"{field_name}.email") if email else None,
+            email=normalise_email(email, f"{field_name}.email") if email and email.strip() else None,
         )
+        return None if attendee == cls() else attendee
 
 
 @dataclass(frozen=True)

@@ -150,3 +150,9 @@ async def test_search_filters_and_pages_newest_first(stocked: App) -> None:
     third = await stocked.search_orders(SearchOrders(limit=2, cursor=second.next_cursor))
     assert [d.order.number for d in first.items + second.items + third.items] == n[::-1]
     assert third.next_cursor is None
+
+
+async def test_an_attendee_with_no_details_is_no_attendee(stocked: App) -> None:
+    command = PlaceOrderCommand(customer=CustomerDetails("ana@example.com"), currency="USD", actor="t",
+                                items=(OrderItem("day-pass", 1, AttendeeDetails(" ", None, "")),))
+    assert (await stocked.place_order(command)).order.lines[0].attendee is None
