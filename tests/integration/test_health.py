@@ -17,10 +17,13 @@ from adapters.postgres.health import PgHealthProbe
 async def silent_server_url() -> AsyncIterator[str]:
     """A TCP server that accepts connections and never answers."""
 
-    async def ignore(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await reader.read()
+    async def never_answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            await reader.read()
+        finally:
+            writer.close()
 
-    server = await asyncio.start_server(ignore, "127.0.0.1", 0)
+    server = await asyncio.start_server(never_answer, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
     yield f"postgresql://postgres@127.0.0.1:{port}/tessera"
     server.close()
