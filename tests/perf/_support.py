@@ -1,0 +1,102 @@
+"""Shared plumbing for benchmarks: a throwaway database, a served Tessera, percentiles."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import asyncpg
+import httpx
+from sqlalchemy.engine import make_url
+
+from adapters.postgres import migrator
+from adapters.postgres.embedded import start_embedded
+
+
+def server_url() -> str:
+    """TESSERA_TEST_DATABASE_URL's server, else an embedded PostgreSQL in a temp folder."""
+    return os.environ.get("TESSERA_TEST_DATABASE_URL") or start_embedded(Path(tempfile.mkdtemp(prefix="tessera-bench-")))
+
+
+def _with_database(url: str, name: str) -> str:
+    return make_url(url).set(database=name).render_as_string(hide_password=False)
+
+
+async def _admin(url: str, sql: str) -> None:
+    parsed = make_url(url)
+    conn = await asyncpg.connect(
+        user=parsed.username, password=parsed.password, database=parsed.database,
+        host=parsed.query.get("host") or parsed.host, port=parsed.port,
+    )
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+@contextlib.asynccontextmanager
+async def fresh_database():
+    """A migrated database of its own, dropped afterwards."""
+    base = server_url()
+    name = f"tessera_bench_{uuid.uuid4().hex[:8]}"
+    await _admin(base, f'CREATE DATABASE "{name}"')
+    url = _with_database(base, name)
+    try:
+        migrator.upgrade(url)
+        yield url
+    finally:
+        await _admin(base, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def served(database_url: str) -> Iterator[str]:
+    """`tessera serve` in a child process on a free port; yields its base URL."""
+    port = free_port()
+    env = {**os.environ, "TESSERA_DATABASE_URL": database_url, "TESSERA_LOG_FORMAT": "json"}
+    tessera = Path(sys.executable).parent / "tessera"
+    proc = subprocess.Popen(
+        [str(tessera), "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_ready(base, proc)
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def _wait_ready(base: str, proc: subprocess.Popen) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"tessera serve exited with {proc.returncode}")
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(f"{base}/health/ready", timeout=1).status_code == 200:
+                return
+        time.sleep(0.2)
+    raise RuntimeError("tessera serve was not ready within 60 s")
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)

@@ -1,0 +1,106 @@
+"""POST /v1/orders on PostgreSQL: database round trips of one placement, and requests/second.
+
+Reproduce: uv run python -m tests.perf.bench_place_order [--requests 2000] [--concurrency 32] [--runs 3]
+(TESSERA_TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres to use a server;
+otherwise an embedded PostgreSQL is started.)
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import time
+from collections import Counter
+
+import httpx
+from sqlalchemy import event
+
+from adapters.postgres.engine import create_engine
+from adapters.postgres.uow import PgUnitOfWorkFactory
+from adapters.system import SystemClock, UuidV7Generator
+from application.auditing import AuditRecorder
+from application.commands import AddProduct as AddProductCommand
+from application.commands import CustomerDetails, OrderItem
+from application.commands import PlaceOrder as PlaceOrderCommand
+from application.use_cases.add_product import AddProduct
+from application.use_cases.place_order import OrderPolicy, PlaceOrder
+from tests.perf._support import fresh_database, median, percentile, served
+
+ORDER = {
+    "customer": {"email": "bench@example.com", "first_name": "Bench"},
+    "currency": "USD",
+    "items": [{"sku": "bench-pass", "quantity": 1}],
+}
+
+
+async def count_round_trips(url: str) -> Counter[str]:
+    """Runs the place-order use case on a warm pool and counts what goes over the wire.
+
+    With asyncpg, BEGIN travels as its own message before the first statement.
+    """
+    engine = create_engine(url, pool_size=1)
+    trips: Counter[str] = Counter()
+    sync = engine.sync_engine
+    event.listen(sync, "before_cursor_execute", lambda *a, **k: trips.update(["statement"]))
+    event.listen(sync, "begin", lambda *a: trips.update(["begin"]))
+    event.listen(sync, "commit", lambda *a: trips.update(["commit"]))
+    clock, ids = SystemClock(), UuidV7Generator()
+    uow, audit = PgUnitOfWorkFactory(engine), AuditRecorder(clock, ids)
+    await AddProduct(uow, clock, ids, audit)(
+        AddProductCommand(sku="bench-pass", name="Bench", kind="day_pass", unit_amount=5000, currency="USD", actor="bench")
+    )
+    place = PlaceOrder(uow, clock, ids, audit, OrderPolicy())
+    command = PlaceOrderCommand(customer=CustomerDetails("bench@example.com"), currency="USD",
+                                items=(OrderItem("bench-pass", 1),), actor="bench")
+    await place(command)  # warm: statement caches, prepared statements
+    trips.clear()
+    await place(command)
+    await engine.dispose()
+    return trips
+
+
+async def fire(base: str, total: int, concurrency: int) -> tuple[float, list[float], Counter[int]]:
+    latencies: list[float] = []
+    statuses: Counter[int] = Counter()
+    gate = asyncio.Semaphore(concurrency)
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as client:
+
+        async def one() -> None:
+            async with gate:
+                started = time.perf_counter()
+                response = await client.post("/v1/orders", json=ORDER)
+                latencies.append(time.perf_counter() - started)
+                statuses[response.status_code] += 1
+
+        started = time.perf_counter()
+        await asyncio.gather(*(one() for _ in range(total)))
+        elapsed = time.perf_counter() - started
+    return total / elapsed, latencies, statuses
+
+
+async def main(requests: int, concurrency: int, runs: int) -> None:
+    async with fresh_database() as url:
+        trips = await count_round_trips(url)
+        print(f"round trips for one place-order (warm): {sum(trips.values())} -> {dict(trips)}")
+        with served(url) as base:
+            await fire(base, min(200, requests), concurrency)  # warm-up
+            results = [await fire(base, requests, concurrency) for _ in range(runs)]
+    rates = [r[0] for r in results]
+    latencies = [lat for r in results for lat in r[1]]
+    statuses = sum((r[2] for r in results), Counter())
+    print(f"POST /v1/orders, {requests} requests x {runs} runs, {concurrency} concurrent connections")
+    print(f"  requests/second: median {median(rates):.0f} (runs: {', '.join(f'{r:.0f}' for r in rates)})")
+    print(f"  latency ms: p50 {percentile(latencies, 50) * 1000:.1f}, p99 {percentile(latencies, 99) * 1000:.1f}")
+    print(f"  statuses: {dict(statuses)}")
+    print("reproduce: uv run python -m tests.perf.bench_place_order "
+          f"--requests {requests} --concurrency {concurrency} --runs {runs}")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    asyncio.run(main(args.requests, args.concurrency, args.runs))
