@@ -103,7 +103,7 @@ async def _ensure_database(admin_url: str) -> None:
     connection = await asyncpg.connect(admin_url)
     try:
         if not await connection.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", DATABASE):
-            with suppress(asyncpg.DuplicateDatabaseError):
+            with suppress(asyncpg.DuplicateDatabaseError, asyncpg.UniqueViolationError):  # lost a race
                 await connection.execute(f'CREATE DATABASE "{DATABASE}"')
     finally:
         await connection.close()

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2025-11-21
+Create Date: 2026-11-21
 
 """
 
