@@ -2,12 +2,16 @@
 
 The sync functions run Alembic in a worker thread with its own event loop (env.py is async),
 so they are safe to call from code that already runs an event loop in the calling thread.
+Alembic keeps the running environment in module globals (`alembic.context`, `alembic.op`),
+so commands in one process run one at a time; across processes env.py's advisory lock
+serialises them.
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from importlib import resources
@@ -25,13 +29,15 @@ from adapters.postgres.tables import metadata
 
 T = TypeVar("T")
 
+_alembic_running = threading.Lock()
+
 
 def upgrade(url: str, revision: str = "head") -> None:
-    _in_worker_thread(command.upgrade, _config(url), revision)
+    _in_worker_thread(_alembic, command.upgrade, _config(url), revision)
 
 
 def downgrade(url: str, revision: str) -> None:
-    _in_worker_thread(command.downgrade, _config(url), revision)
+    _in_worker_thread(_alembic, command.downgrade, _config(url), revision)
 
 
 def current_revision(url: str) -> str | None:
@@ -51,7 +57,7 @@ def offline_sql(from_rev: str | None = None, to_rev: str = "head") -> str:
     buffer = StringIO()
     config = _config()
     config.output_buffer = buffer
-    command.upgrade(config, f"{from_rev}:{to_rev}" if from_rev else to_rev, sql=True)
+    _alembic(command.upgrade, config, f"{from_rev}:{to_rev}" if from_rev else to_rev, sql=True)
     return buffer.getvalue()
 
 
@@ -80,6 +86,11 @@ def _config(url: str | None = None) -> Config:
     if url is not None:
         config.attributes["url"] = async_url(url)
     return config
+
+
+def _alembic(alembic_command: Callable[..., None], *args: Any, **kwargs: Any) -> None:
+    with _alembic_running:
+        alembic_command(*args, **kwargs)
 
 
 def _in_worker_thread(fn: Callable[..., T], *args: Any) -> T:
