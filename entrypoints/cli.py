@@ -1,0 +1,371 @@
+"""The `tessera` command: the same container and use cases as the HTTP API, for a terminal."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import sys
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from types import FrameType
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+from uuid import UUID
+
+import click
+import msgspec
+import uvicorn
+
+from adapters.postgres import migrator
+from adapters.postgres.embedded import start_embedded, stop_embedded
+from application import commands
+from domain.errors import DomainError
+from domain.money import Money
+from domain.orders import OrderStatus
+from entrypoints.config import ConfigError, Settings
+from entrypoints.container import Container, Storage, build_container, close_container
+from entrypoints.http import create_app
+from entrypoints.http.schemas import OrderListOut, OrderOut, PlaceOrderIn, ProductListOut, ProductOut
+from entrypoints.logs import configure_logging
+
+T = TypeVar("T")
+ACTOR = "cli"
+logger = logging.getLogger("tessera.cli")
+
+EXIT_CODES = {
+    "usage": 2,
+    "invalid_config": 2,
+    "invalid_request": 2,
+    "malformed_json": 2,
+    "validation_failed": 2,
+    "currency_mismatch": 2,
+    "not_found": 3,
+    "already_exists": 4,
+    "invalid_state": 4,
+    "sold_out": 4,
+    "unavailable": 5,
+    "provider_error": 6,
+}
+"""Error code -> process exit code; anything unlisted exits 1."""
+
+
+class CliError(Exception):
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+class _Tessera(click.Group):
+    """Every failure ends the same way: one line on stderr, `error: <code>: <message>`."""
+
+    def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
+        if not standalone_mode:
+            return super().main(*args, standalone_mode=False, **kwargs)
+        try:
+            result = super().main(*args, standalone_mode=False, **kwargs)
+        except click.ClickException as exc:
+            _fail("usage", exc.format_message())
+        except click.Abort:
+            _fail("aborted", "interrupted")
+        except (DomainError, CliError) as exc:
+            _fail(exc.code, exc.message)
+        except ConfigError as exc:
+            _fail("invalid_config", str(exc))
+        except Exception as exc:
+            logger.debug("unexpected error", exc_info=exc)
+            _fail("internal_error", f"{type(exc).__name__}: {exc}")
+        sys.exit(result if isinstance(result, int) else 0)
+
+
+def _fail(code: str, message: str) -> None:
+    click.echo(f"error: {code}: {' '.join(message.split())}", err=True)
+    sys.exit(EXIT_CODES.get(code, 1))
+
+
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON, in the HTTP API's shapes.")
+
+
+@click.group(cls=_Tessera)
+@click.pass_context
+def main(ctx: click.Context) -> None:
+    """Tessera: catalog, orders and payments."""
+    settings = Settings.from_env()
+    configure_logging(settings.log_format, logging.WARNING)
+    ctx.obj = settings
+
+
+# -- serve ---------------------------------------------------------------------------------
+
+
+class _Stop(Exception):
+    """SIGINT/SIGTERM once uvicorn has shut down gracefully and handed the signal back."""
+
+
+def _raise_stop(signum: int, frame: FrameType | None) -> None:
+    raise _Stop
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--memory", is_flag=True, help="In-memory storage: nothing is kept.")
+@click.pass_obj
+def serve(settings: Settings, host: str, port: int, memory: bool) -> None:
+    """Serve the HTTP API (embedded PostgreSQL when no database is configured)."""
+    configure_logging(settings.log_format)
+    for stop_signal in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(stop_signal, _raise_stop)
+    try:
+        with _storage(settings, memory, migrate=True) as (storage, url, where):
+            container = build_container(settings, storage, url)
+            click.echo(f"Tessera listening on http://{host}:{port} (database: {where})")
+            uvicorn.run(create_app(container), host=host, port=port, log_config=None, access_log=False)
+    except _Stop:
+        pass
+
+
+# -- db ------------------------------------------------------------------------------------
+
+
+@main.group()
+def db() -> None:
+    """Database migrations."""
+
+
+@db.command("upgrade")
+@click.argument("revision", default="head")
+@click.pass_obj
+def db_upgrade(settings: Settings, revision: str) -> None:
+    """Upgrade the schema to REVISION (default: head)."""
+    with _database_url(settings, migrate=False) as url:
+        migrator.upgrade(url, revision)
+        click.echo(f"database at {migrator.current_revision(url) or 'base'}")
+
+
+@db.command("downgrade")
+@click.argument("revision")
+@click.pass_obj
+def db_downgrade(settings: Settings, revision: str) -> None:
+    """Downgrade the schema to REVISION ('base' drops everything)."""
+    with _database_url(settings, migrate=False) as url:
+        migrator.downgrade(url, revision)
+        click.echo(f"database at {migrator.current_revision(url) or 'base'}")
+
+
+@db.command("status")
+@json_option
+@click.pass_obj
+def db_status(settings: Settings, as_json: bool) -> None:
+    """The schema's revision against the newest one."""
+    with _database_url(settings, migrate=False) as url:
+        current, head = migrator.current_revision(url), migrator.head_revision()
+    verdict = "up to date" if current == head else "behind: run `tessera db upgrade`"
+    status = {"current": current, "head": head, "up_to_date": current == head}
+    _emit(as_json, status, f"current: {current or 'base'}\nhead:    {head}\n{verdict}")
+
+
+@db.command("sql")
+@click.option("--from", "from_rev", default=None, help="Revision the database is at (default: empty).")
+@click.option("--to", "to_rev", default="head", show_default=True)
+def db_sql(from_rev: str | None, to_rev: str) -> None:
+    """Print the SQL an upgrade would run, without touching any database."""
+    click.echo(migrator.offline_sql(from_rev, to_rev), nl=False)
+
+
+# -- products ------------------------------------------------------------------------------
+
+
+@main.group()
+def products() -> None:
+    """The catalog."""
+
+
+@products.command("add")
+@click.option("--sku", required=True)
+@click.option("--name", required=True)
+@click.option("--kind", required=True, help="full_festival, day_pass, workshop_only, social_only, vip, ...")
+@click.option("--unit-amount", required=True, type=int, help="Price in the currency's minor unit (cents).")
+@click.option("--currency", required=True)
+@click.option("--capacity", type=int, default=None, help="How many may ever be sold (default: no limit).")
+@click.option("--inactive", is_flag=True, help="Add it off sale.")
+@json_option
+@click.pass_obj
+def products_add(settings: Settings, sku: str, name: str, kind: str, unit_amount: int, currency: str,
+                 capacity: int | None, inactive: bool, as_json: bool) -> None:
+    """Add a product to the catalog."""
+    command = commands.AddProduct(sku=sku, name=name, kind=kind, unit_amount=unit_amount, currency=currency,
+                                  capacity=capacity, active=not inactive, actor=ACTOR)
+    product = ProductOut.of(_execute(settings, lambda c: c.add_product()(command)))
+    _emit(as_json, product, _product_line(product))
+
+
+@products.command("list")
+@click.option("--limit", default=100, show_default=True, type=int)
+@click.option("--cursor", default=None)
+@json_option
+@click.pass_obj
+def products_list(settings: Settings, limit: int, cursor: str | None, as_json: bool) -> None:
+    """List the catalog by sku."""
+    query = commands.ListProducts(limit=limit, cursor=cursor)
+    page = ProductListOut.of(_execute(settings, lambda c: c.list_products()(query)))
+    _emit(as_json, page, _lines([_product_line(p) for p in page.data], page.next_cursor, "no products"))
+
+
+# -- orders --------------------------------------------------------------------------------
+
+
+@main.group()
+def orders() -> None:
+    """Orders."""
+
+
+@orders.command("place")
+@click.option("--file", "path", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="JSON shaped like the body of POST /v1/orders.")
+@json_option
+@click.pass_obj
+def orders_place(settings: Settings, path: Path, as_json: bool) -> None:
+    """Place an order described in a JSON file."""
+    command = _read_order(path).to_command(ACTOR)
+    order = OrderOut.of(_execute(settings, lambda c: c.place_order()(command)))
+    _emit(as_json, order, _order_text(order))
+
+
+@orders.command("show")
+@click.argument("order_id", type=click.UUID)
+@json_option
+@click.pass_obj
+def orders_show(settings: Settings, order_id: UUID, as_json: bool) -> None:
+    """Show one order."""
+    order = OrderOut.of(_execute(settings, lambda c: c.get_order()(order_id)))
+    _emit(as_json, order, _order_text(order))
+
+
+@orders.command("list")
+@click.option("--email", default=None)
+@click.option("--status", type=click.Choice([s.value for s in OrderStatus]), default=None)
+@click.option("--created-from", type=click.DateTime(), default=None, help="UTC, inclusive.")
+@click.option("--created-to", type=click.DateTime(), default=None, help="UTC, exclusive.")
+@click.option("--event-id", default=None)
+@click.option("--limit", default=20, show_default=True, type=int)
+@click.option("--cursor", default=None)
+@json_option
+@click.pass_obj
+def orders_list(settings: Settings, email: str | None, status: str | None, created_from: datetime | None,
+                created_to: datetime | None, event_id: str | None, limit: int, cursor: str | None,
+                as_json: bool) -> None:
+    """Search orders, newest first."""
+    query = commands.SearchOrders(
+        limit=limit, cursor=cursor, email=email, status=status, event_id=event_id,
+        created_from=created_from.replace(tzinfo=UTC) if created_from else None,
+        created_to=created_to.replace(tzinfo=UTC) if created_to else None,
+    )
+    page = OrderListOut.of(_execute(settings, lambda c: c.search_orders()(query)))
+    _emit(as_json, page, _lines([_order_line(o) for o in page.data], page.next_cursor, "no orders"))
+
+
+# -- plumbing ------------------------------------------------------------------------------
+
+
+@contextmanager
+def _database_url(settings: Settings, migrate: bool) -> Iterator[str]:
+    """The configured database, or the embedded one (started, or joined if already running;
+    migrated to head when `migrate`, since nobody else manages its schema)."""
+    if settings.database_url:
+        yield settings.database_url
+        return
+    url = start_embedded(settings.data_dir)
+    try:
+        if migrate:
+            migrator.upgrade(url)
+        yield url
+    finally:
+        stop_embedded(settings.data_dir)
+
+
+@contextmanager
+def _storage(settings: Settings, memory: bool, migrate: bool) -> Iterator[tuple[Storage, str | None, str]]:
+    """(storage, database URL, a description of it for people)."""
+    if memory:
+        yield "memory", None, "in memory, nothing is kept"
+        return
+    with _database_url(settings, migrate) as url:
+        where = _redacted(url) if settings.database_url else f"embedded PostgreSQL in {settings.data_dir}"
+        yield "postgres", url, where
+
+
+def _execute(settings: Settings, call: Callable[[Container], Awaitable[T]]) -> T:
+    """Runs one use case call on PostgreSQL, in a fresh event loop, releasing the pool after."""
+    with _storage(settings, memory=False, migrate=True) as (storage, url, _):
+        container = build_container(settings, storage, url)
+
+        async def run() -> T:
+            try:
+                return await call(container)
+            finally:
+                await close_container(container)
+
+        return asyncio.run(run())
+
+
+def _read_order(path: Path) -> PlaceOrderIn:
+    try:
+        return msgspec.json.decode(path.read_bytes(), type=PlaceOrderIn, strict=False)
+    except msgspec.ValidationError as exc:
+        raise CliError("validation_failed", f"{path}: {exc}") from exc
+    except msgspec.DecodeError as exc:
+        raise CliError("malformed_json", f"{path}: {exc}") from exc
+
+
+def _emit(as_json: bool, value: Any, text: str) -> None:
+    click.echo(msgspec.json.encode(value).decode() if as_json else text)
+
+
+def _lines(lines: list[str], next_cursor: str | None, empty: str) -> str:
+    text = "\n".join(lines) or empty
+    return f"{text}\nmore: --cursor {next_cursor}" if next_cursor else text
+
+
+def _price(amount: int, currency: str) -> str:
+    return Money(amount, currency).format()
+
+
+def _product_line(product: ProductOut) -> str:
+    stock = "no limit" if product.capacity is None else f"{product.sold}/{product.capacity} sold"
+    state = "" if product.active else "  (inactive)"
+    return f"{product.sku}  {product.name}  {product.kind}  {_price(product.unit_amount, product.currency)}  {stock}{state}"
+
+
+def _order_line(order: OrderOut) -> str:
+    return f"{order.number}  {order.id}  {order.status}  {_price(order.total, order.currency)}  {order.customer.email}  {order.created_at}"
+
+
+def _order_text(order: OrderOut) -> str:
+    customer = order.customer
+    names = " ".join(n for n in (customer.first_name, customer.last_name) if n)
+    lines = [
+        f"{order.number}  {order.status}  {_price(order.total, order.currency)}",
+        f"id        {order.id}",
+        f"customer  {customer.email}{f' ({names})' if names else ''}",
+    ]
+    if order.event:
+        lines.append(f"event     {' '.join(str(v) for v in (order.event.id, order.event.name, order.event.date) if v)}")
+    lines += [f"created   {order.created_at}", f"expires   {order.expires_at}", "items"]
+    for item in order.items:
+        lines.append(
+            f"  {item.quantity} x {item.sku}  {item.name}  {_price(item.unit_amount, order.currency)}"
+            f"  = {_price(item.total, order.currency)}"
+        )
+    return "\n".join(lines)
+
+
+def _redacted(url: str) -> str:
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    user = f"{parts.username}@" if parts.username else ""
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{user}{host}{port}{parts.path}"
