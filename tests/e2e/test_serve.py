@@ -1,0 +1,76 @@
+"""`tessera serve` as people run it: embedded PostgreSQL, stopped by a signal, data kept."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.e2e.wire import order, product
+
+pytestmark = pytest.mark.postgres
+READY_WITHIN = 60.0
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextmanager
+def _serving(data_dir: Path, log: Path, stop_signal: signal.Signals) -> Iterator[httpx.Client]:
+    """Starts `tessera serve`, waits until ready, and on the way out stops it with `stop_signal`,
+    requiring a clean exit."""
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TESSERA_")} | {"TESSERA_DATA_DIR": str(data_dir)}
+    with log.open("ab") as output:
+        process = subprocess.Popen(["uv", "run", "tessera", "serve", "--port", str(port)], env=env,
+                                   stdout=output, stderr=subprocess.STDOUT)
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
+            _wait_until_ready(client, process, log)
+            yield client
+        process.send_signal(stop_signal)
+        assert process.wait(timeout=30) == 0, log.read_text()
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def _wait_until_ready(client: httpx.Client, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + READY_WITHIN
+    while time.monotonic() < deadline:
+        assert process.poll() is None, log.read_text()
+        try:
+            if client.get("/health/ready").status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.25)
+    pytest.fail(f"not ready within {READY_WITHIN:g}s:\n{log.read_text()}")
+
+
+def test_serve_keeps_orders_across_restarts(tmp_path: Path) -> None:
+    data_dir, log = tmp_path / "data", tmp_path / "serve.log"
+
+    with _serving(data_dir, log, signal.SIGTERM) as api:
+        assert api.post("/v1/products", json=product("day-pass")).status_code == 201
+        placed = api.post("/v1/orders", json=order(("day-pass", 2)))
+        assert placed.status_code == 201, placed.text
+    assert "Tessera listening on http://127.0.0.1:" in log.read_text()
+    assert not (data_dir / "postmaster.pid").exists(), "the embedded PostgreSQL is still running"
+
+    with _serving(data_dir, log, signal.SIGINT) as api:
+        assert api.get(f"/v1/orders/{placed.json()['id']}").json() == placed.json()
+        assert api.get("/v1/products/day-pass").json()["sold"] == 2
+    assert not (data_dir / "postmaster.pid").exists()
