@@ -1,10 +1,9 @@
 from __future__ import annotations
 
-from typing import Annotated
-
 from litestar import Controller, Response, get
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.params import Dependency
+from litestar.di import NamedDependency
+from litestar.params import SkipValidation
 from msgspec import Struct
 
 from application.ports import HealthProbe
@@ -28,7 +27,7 @@ class HealthController(Controller):
         return LiveOut(status="ok")
 
     @get("/ready", responses={503: ResponseSpec(ReadyOut, description="A dependency is not ready")})
-    async def ready(self, health: Annotated[HealthProbe, Dependency(skip_validation=True)]) -> Response[ReadyOut]:
+    async def ready(self, health: NamedDependency[SkipValidation[HealthProbe]]) -> Response[ReadyOut]:
         """200 when every check is ok, else 503 with the failing checks' reasons."""
         checks = await health.check()
         ok = all(result == "ok" for result in checks.values())

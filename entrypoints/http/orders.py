@@ -4,6 +4,8 @@ from datetime import UTC, datetime
 from uuid import UUID
 
 from litestar import Controller, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, JSONBody
 
 from application.commands import CancelOrder as CancelOrderCommand
 from application.commands import SearchOrders as SearchOrdersQuery
@@ -21,22 +23,24 @@ class OrderController(Controller):
     tags = ["orders"]
 
     @post(responses=problem_responses(*BODY_PROBLEMS, "currency_mismatch", "sold_out"))
-    async def place(self, data: PlaceOrderIn, place_order: PlaceOrder, actor: str) -> OrderOut:
+    async def place(
+        self, data: JSONBody[PlaceOrderIn], place_order: NamedDependency[PlaceOrder], actor: NamedDependency[str]
+    ) -> OrderOut:
         return OrderOut.of(await place_order(data.to_command(actor)))
 
     @get("/{order_id:str}", responses=problem_responses("not_found"))
-    async def show(self, order_id: UUID, get_order: GetOrder) -> OrderOut:
+    async def show(self, order_id: FromPath[UUID], get_order: NamedDependency[GetOrder]) -> OrderOut:
         return OrderOut.of(await get_order(order_id))
 
     @get(responses=problem_responses())
     async def search(
         self,
-        search_orders: SearchOrders,
-        email: str | None = None,
-        status: OrderStatus | None = None,
-        created_from: datetime | None = None,
-        created_to: datetime | None = None,
-        event_id: str | None = None,
+        search_orders: NamedDependency[SearchOrders],
+        email: FromQuery[str | None] = None,
+        status: FromQuery[OrderStatus | None] = None,
+        created_from: FromQuery[datetime | None] = None,
+        created_to: FromQuery[datetime | None] = None,
+        event_id: FromQuery[str | None] = None,
         limit: Limit = 20,
         cursor: Cursor = None,
     ) -> OrderListOut:
@@ -55,7 +59,9 @@ class OrderController(Controller):
         return OrderListOut.of(page)
 
     @post("/{order_id:str}/cancel", status_code=200, responses=problem_responses("not_found", "invalid_state"))
-    async def cancel(self, order_id: UUID, cancel_order: CancelOrder, actor: str) -> OrderOut:
+    async def cancel(
+        self, order_id: FromPath[UUID], cancel_order: NamedDependency[CancelOrder], actor: NamedDependency[str]
+    ) -> OrderOut:
         return OrderOut.of(await cancel_order(CancelOrderCommand(order_id=order_id, actor=actor)))
 
 

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 from litestar import Controller, get, patch, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, JSONBody
 
 from application.commands import ListProducts as ListProductsQuery
 from application.use_cases.add_product import AddProduct
@@ -16,20 +18,32 @@ class ProductController(Controller):
     tags = ["catalog"]
 
     @post(responses=problem_responses(*BODY_PROBLEMS, "already_exists"))
-    async def add(self, data: ProductIn, add_product: AddProduct, actor: str) -> ProductOut:
+    async def add(
+        self, data: JSONBody[ProductIn], add_product: NamedDependency[AddProduct], actor: NamedDependency[str]
+    ) -> ProductOut:
         return ProductOut.of(await add_product(data.to_command(actor)))
 
     @get(responses=problem_responses())
     async def index(
-        self, list_products: ListProducts, limit: Limit = 20, cursor: Cursor = None, active: bool | None = None
+        self,
+        list_products: NamedDependency[ListProducts],
+        limit: Limit = 20,
+        cursor: Cursor = None,
+        active: FromQuery[bool | None] = None,
     ) -> ProductListOut:
         page = await list_products(ListProductsQuery(limit=limit, cursor=cursor, active=active))
         return ProductListOut.of(page)
 
     @get("/{sku:str}", responses=problem_responses("not_found"))
-    async def show(self, sku: str, get_product: GetProduct) -> ProductOut:
+    async def show(self, sku: FromPath[str], get_product: NamedDependency[GetProduct]) -> ProductOut:
         return ProductOut.of(await get_product(sku))
 
     @patch("/{sku:str}", responses=problem_responses(*BODY_PROBLEMS, "not_found"))
-    async def update(self, sku: str, data: ProductPatchIn, update_product: UpdateProduct, actor: str) -> ProductOut:
+    async def update(
+        self,
+        sku: FromPath[str],
+        data: JSONBody[ProductPatchIn],
+        update_product: NamedDependency[UpdateProduct],
+        actor: NamedDependency[str],
+    ) -> ProductOut:
         return ProductOut.of(await update_product(data.to_command(sku, actor)))

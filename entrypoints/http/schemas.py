@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime
 from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
-from litestar.params import Parameter
+from litestar.params import QueryParameter
 from msgspec import UNSET, Meta, Struct, UnsetType, field
 
 from application import commands
@@ -22,8 +22,8 @@ from domain.orders import Attendee, EventRef, Order, OrderLine
 T = TypeVar("T")
 
 # Rendered by `timestamp()`; documented as date-time (Litestar reads `extra` into the schema).
-Limit = Annotated[int, Parameter(ge=1, le=100, description="Page size.")]
-Cursor = Annotated[str | None, Parameter(description="`next_cursor` of the previous page.")]
+Limit = Annotated[int, QueryParameter(ge=1, le=100, description="Page size.")]
+Cursor = Annotated[str | None, QueryParameter(description="`next_cursor` of the previous page.")]
 Timestamp = Annotated[str, Meta(extra_json_schema={"extra": {"format": "date-time"}})]
 
 
