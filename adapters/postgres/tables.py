@@ -47,7 +47,7 @@ products = Table(
     "products",
     metadata,
     Column("id", UUID(as_uuid=True), primary_key=True),
-    Column("sku", String(64), nullable=False, unique=True),
+    Column("sku", String(64, collation="C"), nullable=False, unique=True),
     Column("name", String(200), nullable=False),
     Column("kind", String(64), nullable=False),
     Column("unit_amount", BigInteger, nullable=False),
@@ -101,9 +101,10 @@ orders = Table(
     CheckConstraint(f"status IN ({', '.join(repr(s) for s in ORDER_STATUSES)})", name="status_known"),
     CheckConstraint("currency ~ '^[A-Z]{3}$'", name="currency_iso4217"),
     Index("ix_orders_created_at_id", text("created_at DESC"), text("id DESC")),
-    Index("ix_orders_customer_id_created_at", "customer_id", text("created_at DESC")),
-    Index("ix_orders_status_created_at", "status", text("created_at DESC")),
-    Index("ix_orders_event_id_created_at", "event_id", text("created_at DESC")),
+    # Every filtered search pages by (created_at, id) newest first: each index ends with both.
+    Index("ix_orders_customer_id_created_at", "customer_id", text("created_at DESC"), text("id DESC")),
+    Index("ix_orders_status_created_at", "status", text("created_at DESC"), text("id DESC")),
+    Index("ix_orders_event_id_created_at", "event_id", text("created_at DESC"), text("id DESC")),
 )
 
 order_lines = Table(
@@ -112,7 +113,7 @@ order_lines = Table(
     Column("order_id", UUID(as_uuid=True), ForeignKey("orders.id", ondelete="CASCADE"), primary_key=True),
     Column("position", Integer, primary_key=True),
     Column("product_id", UUID(as_uuid=True), ForeignKey("products.id"), nullable=False),
-    Column("sku", String(64), nullable=False),
+    Column("sku", String(64, collation="C"), nullable=False),
     Column("name", String(200), nullable=False),
     Column("kind", String(64), nullable=False),
     Column("quantity", Integer, nullable=False),
@@ -149,9 +150,9 @@ audit_log = Table(
     Column("actor", String(128), nullable=False),
     Column("occurred_at", DateTime(timezone=True), nullable=False),
     Column("details", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
-    Index("ix_audit_log_entity", "entity_type", "entity_id", "occurred_at"),
-    Index("ix_audit_log_entity_id_occurred_at", "entity_id", "occurred_at"),
-    Index("ix_audit_log_occurred_at", "occurred_at"),
+    # The trail is read oldest first by (occurred_at, id), mostly for one entity.
+    Index("ix_audit_log_entity_id_occurred_at", "entity_id", "occurred_at", "id"),
+    Index("ix_audit_log_occurred_at", "occurred_at", "id"),
 )
 
 __all__ = [

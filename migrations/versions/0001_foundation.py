@@ -66,7 +66,7 @@ def create_products() -> None:
     op.create_table(
         "products",
         sa.Column("id", sa.UUID(), nullable=False),
-        sa.Column("sku", sa.String(64), nullable=False),
+        sa.Column("sku", sa.String(64, collation="C"), nullable=False),
         sa.Column("name", sa.String(200), nullable=False),
         sa.Column("kind", sa.String(64), nullable=False),
         sa.Column("unit_amount", sa.BigInteger(), nullable=False),
@@ -132,9 +132,9 @@ def create_orders() -> None:
         sa.CheckConstraint("currency ~ '^[A-Z]{3}$'", name=op.f("ck_orders_currency_iso4217")),
     )
     op.create_index("ix_orders_created_at_id", "orders", [sa.text("created_at DESC"), sa.text("id DESC")])
-    op.create_index("ix_orders_customer_id_created_at", "orders", ["customer_id", sa.text("created_at DESC")])
-    op.create_index("ix_orders_status_created_at", "orders", ["status", sa.text("created_at DESC")])
-    op.create_index("ix_orders_event_id_created_at", "orders", ["event_id", sa.text("created_at DESC")])
+    op.create_index("ix_orders_customer_id_created_at", "orders", ["customer_id", sa.text("created_at DESC"), sa.text("id DESC")])
+    op.create_index("ix_orders_status_created_at", "orders", ["status", sa.text("created_at DESC"), sa.text("id DESC")])
+    op.create_index("ix_orders_event_id_created_at", "orders", ["event_id", sa.text("created_at DESC"), sa.text("id DESC")])
 
 
 def create_order_lines() -> None:
@@ -143,7 +143,7 @@ def create_order_lines() -> None:
         sa.Column("order_id", sa.UUID(), nullable=False),
         sa.Column("position", sa.Integer(), nullable=False),
         sa.Column("product_id", sa.UUID(), nullable=False),
-        sa.Column("sku", sa.String(64), nullable=False),
+        sa.Column("sku", sa.String(64, collation="C"), nullable=False),
         sa.Column("name", sa.String(200), nullable=False),
         sa.Column("kind", sa.String(64), nullable=False),
         sa.Column("quantity", sa.Integer(), nullable=False),
@@ -192,8 +192,7 @@ def create_audit_log() -> None:
         sa.Column("details", postgresql.JSONB(), server_default=sa.text("'{}'::jsonb"), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_log")),
     )
-    op.create_index("ix_audit_log_entity", "audit_log", ["entity_type", "entity_id", "occurred_at"])
-    op.create_index("ix_audit_log_entity_id_occurred_at", "audit_log", ["entity_id", "occurred_at"])
-    op.create_index("ix_audit_log_occurred_at", "audit_log", ["occurred_at"])
+    op.create_index("ix_audit_log_entity_id_occurred_at", "audit_log", ["entity_id", "occurred_at", "id"])
+    op.create_index("ix_audit_log_occurred_at", "audit_log", ["occurred_at", "id"])
     op.execute(FORBID_AUDIT_CHANGES)
     op.execute(AUDIT_APPEND_ONLY)
