@@ -282,6 +282,7 @@ def _database_url(settings: Settings, migrate: bool) -> Iterator[str]:
     try:
         if migrate:
             migrator.upgrade(url)
+            logger.info("embedded PostgreSQL in %s, schema at %s", settings.data_dir, migrator.head_revision())
         yield url
     finally:
         stop_embedded(settings.data_dir)

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import TypeVar
 from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
@@ -16,8 +15,6 @@ from domain.orders import validate_order_prefix
 
 PREFIX = "TESSERA_"
 LOG_FORMATS = ("console", "json")
-
-T = TypeVar("T")
 
 
 class ConfigError(ValueError):
@@ -47,36 +44,26 @@ class Settings:
     def from_env(cls, environ: Mapping[str, str] | None = None, env_file: str | Path | None = ".env") -> "Settings":
         """Real environment variables win over the `.env` file; blank values count as unset."""
         source = {**_read_env_file(env_file), **(os.environ if environ is None else environ)}
-
-        def get(name: str, parse: Callable[[str, str], T] = lambda _, raw: raw) -> T | None:
-            raw = (source.get(PREFIX + name) or "").strip()
-            return parse(PREFIX + name, raw) if raw else None
-
-        defaults = cls()
-        optional = {
-            name: get(name.upper())
-            for name in (
-                "stripe_secret_key", "stripe_webhook_secrets", "stripe_api_base", "paypal_client_id",
-                "paypal_client_secret", "paypal_webhook_id", "paypal_api_base", "sandbox_webhook_secret",
-            )
-        }
-        return cls(
-            database_url=get("DATABASE_URL", _postgres_url),
-            data_dir=get("DATA_DIR", lambda _, raw: Path(raw)) or defaults.data_dir,
-            public_url=get("PUBLIC_URL", _http_url),
-            order_prefix=get("ORDER_PREFIX", _order_prefix) or defaults.order_prefix,
-            order_ttl=get("ORDER_TTL", _positive_int) or defaults.order_ttl,
-            checkout_ttl=get("CHECKOUT_TTL", _positive_int) or defaults.checkout_ttl,
-            max_body_bytes=get("MAX_BODY_BYTES", _positive_int) or defaults.max_body_bytes,
-            log_format=get("LOG_FORMAT", _log_format) or defaults.log_format,
-            **optional,
-        )
+        values: dict[str, object] = {}
+        for setting in fields(cls):
+            name = PREFIX + setting.name.upper()
+            if raw := (source.get(name) or "").strip():
+                values[setting.name] = _PARSERS.get(setting.name, _text)(name, raw)
+        return cls(**values)  # type: ignore[arg-type]
 
 
 def _read_env_file(env_file: str | Path | None) -> dict[str, str]:
     if env_file is None or not Path(env_file).is_file():
         return {}
     return {key: value for key, value in dotenv_values(env_file).items() if value is not None}
+
+
+def _text(name: str, raw: str) -> str:
+    return raw
+
+
+def _path(name: str, raw: str) -> Path:
+    return Path(raw)
 
 
 def _positive_int(name: str, raw: str) -> int:
@@ -114,3 +101,16 @@ def _log_format(name: str, raw: str) -> str:
     if raw not in LOG_FORMATS:
         raise ConfigError(f"{name} must be one of {', '.join(LOG_FORMATS)}, got {raw!r}")
     return raw
+
+
+_PARSERS: dict[str, Callable[[str, str], object]] = {
+    "database_url": _postgres_url,
+    "data_dir": _path,
+    "public_url": _http_url,
+    "order_prefix": _order_prefix,
+    "order_ttl": _positive_int,
+    "checkout_ttl": _positive_int,
+    "max_body_bytes": _positive_int,
+    "log_format": _log_format,
+}
+"""How each setting is read from its variable's text; the rest are plain strings."""

@@ -8,6 +8,10 @@ import sys
 from contextvars import ContextVar
 from datetime import UTC, datetime
 
+# Chatty at INFO: pgserver narrates every command it runs, Alembic every migration context
+# (one per readiness probe).
+QUIET = ("pgserver", "alembic")
+
 request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
 
 
@@ -49,3 +53,5 @@ def configure_logging(log_format: str, level: int = logging.INFO) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    for name in QUIET:
+        logging.getLogger(name).setLevel(max(level, logging.WARNING))

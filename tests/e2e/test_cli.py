@@ -87,3 +87,23 @@ def test_failures_are_one_line_on_stderr_with_an_exit_code(tessera: Tessera, tmp
 def test_database_unavailable(tessera: Tessera) -> None:
     _failed(tessera("products", "list", TESSERA_DATABASE_URL="postgresql://postgres@127.0.0.1:1/x"), 5,
             "error: unavailable: ")
+
+
+def test_migrations_from_the_command_line(create_database: Callable[[], str]) -> None:
+    runner = CliRunner()
+    env = {"TESSERA_DATABASE_URL": create_database()}
+
+    def status() -> dict[str, object]:
+        return json.loads(_ok(runner.invoke(main, ["db", "status", "--json"], env=env)).stdout)
+
+    head = status()["head"]
+    assert status() == {"current": None, "head": head, "up_to_date": False}
+    assert "CREATE TABLE orders" in _ok(runner.invoke(main, ["db", "sql"], env=env)).stdout
+    assert status()["current"] is None
+
+    _ok(runner.invoke(main, ["db", "upgrade"], env=env))
+    assert status() == {"current": head, "head": head, "up_to_date": True}
+    _ok(runner.invoke(main, ["db", "downgrade", "base"], env=env))
+    assert status()["current"] is None
+    _ok(runner.invoke(main, ["db", "upgrade", "head"], env=env))
+    assert status()["up_to_date"] is True

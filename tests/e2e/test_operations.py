@@ -5,14 +5,25 @@ from __future__ import annotations
 import json
 import logging
 from io import StringIO
+from uuid import UUID
 
 import httpx
+import pytest
+from dependency_injector import providers
 from litestar import Litestar
 
+import application.errors  # noqa: F401 - registers the application's error codes
+from application.use_cases.get_order import GetOrder
+from application.views import OrderDetails
+
+from domain.errors import DomainError
+from entrypoints.cli import EXIT_CODES
 from entrypoints.config import Settings
 from entrypoints.container import build_container
 from entrypoints.http import create_app
+from entrypoints.http.problems import PROBLEMS
 from entrypoints.logs import configure_logging
+from tests.e2e.conftest import serve
 from tests.e2e.wire import assert_problem, order, product
 
 API_ROUTES = {
@@ -110,3 +121,30 @@ async def test_log_lines_carry_the_request_id(memory_api: httpx.AsyncClient) -> 
         ("req-1", ["POST", "/v1/products", "201"]),
         ("req-2", ["GET", "/v1/products/nope", "404"]),
     ]
+
+
+async def test_an_unexpected_error_is_logged_and_answered_without_details(caplog: pytest.LogCaptureFixture) -> None:
+    class CrashingGetOrder(GetOrder):
+        async def __call__(self, order_id: UUID) -> OrderDetails:
+            raise RuntimeError("connection string postgresql://secret@db")
+
+    container = build_container(Settings(), "memory")
+    container.get_order.override(providers.Factory(CrashingGetOrder, container.uow))
+    async with serve(container, expected_5xx=frozenset({500})) as client:
+        response = await client.get("/v1/orders/0190d9a0-0000-7000-8000-000000000000", headers={"X-Request-Id": "r-500"})
+
+    problem = assert_problem(response, 500, "internal_error")
+    assert "secret" not in response.text and "RuntimeError" not in response.text
+    assert problem["title"] == "Internal error"
+    [logged] = [r for r in caplog.records if r.exc_info]
+    assert logged.exc_info[0] is RuntimeError
+    assert logged.name == "tessera.http"
+
+
+def test_every_error_code_has_a_status_and_an_exit_code() -> None:
+    def subclasses(cls: type[DomainError]) -> list[type[DomainError]]:
+        return [cls, *(s for sub in cls.__subclasses__() for s in subclasses(sub))]
+
+    codes = {cls.code for cls in subclasses(DomainError)} - {DomainError.code}
+    assert codes <= PROBLEMS.keys()
+    assert codes <= EXIT_CODES.keys()
