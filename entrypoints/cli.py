@@ -28,7 +28,15 @@ from domain.orders import OrderStatus
 from entrypoints.config import ConfigError, Settings
 from entrypoints.container import Container, Storage, build_container, close_container
 from entrypoints.http import create_app
-from entrypoints.http.schemas import OrderListOut, OrderOut, PlaceOrderIn, ProductListOut, ProductOut
+from entrypoints.http.schemas import (
+    OrderListOut,
+    OrderOut,
+    PlaceOrderIn,
+    ProductListOut,
+    ProductOut,
+    WireError,
+    decode_json,
+)
 from entrypoints.logs import configure_logging
 
 T = TypeVar("T")
@@ -52,13 +60,6 @@ EXIT_CODES = {
 """Error code -> process exit code; anything unlisted exits 1."""
 
 
-class CliError(Exception):
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-
-
 class _Tessera(click.Group):
     """Every failure ends the same way: one line on stderr, `error: <code>: <message>`."""
 
@@ -71,8 +72,10 @@ class _Tessera(click.Group):
             _fail("usage", exc.format_message())
         except click.Abort:
             _fail("aborted", "interrupted")
-        except (DomainError, CliError) as exc:
+        except DomainError as exc:
             _fail(exc.code, exc.message)
+        except WireError as exc:
+            _fail(exc.code, exc.detail)
         except ConfigError as exc:
             _fail("invalid_config", str(exc))
         except Exception as exc:
@@ -230,7 +233,7 @@ def orders() -> None:
 @click.pass_obj
 def orders_place(settings: Settings, path: Path, as_json: bool) -> None:
     """Place an order described in a JSON file."""
-    command = _read_order(path).to_command(ACTOR)
+    command = decode_json(path.read_bytes(), PlaceOrderIn).to_command(ACTOR)
     order = OrderOut.of(_execute(settings, lambda c: c.place_order()(command)))
     _emit(as_json, order, _order_text(order))
 
@@ -311,15 +314,6 @@ def _execute(settings: Settings, call: Callable[[Container], Awaitable[T]]) -> T
                 await close_container(container)
 
         return asyncio.run(run())
-
-
-def _read_order(path: Path) -> PlaceOrderIn:
-    try:
-        return msgspec.json.decode(path.read_bytes(), type=PlaceOrderIn, strict=False)
-    except msgspec.ValidationError as exc:
-        raise CliError("validation_failed", f"{path}: {exc}") from exc
-    except msgspec.DecodeError as exc:
-        raise CliError("malformed_json", f"{path}: {exc}") from exc
 
 
 def _emit(as_json: bool, value: Any, text: str) -> None:

@@ -13,9 +13,10 @@ from litestar.openapi.plugins import ScalarRenderPlugin
 from entrypoints.container import Container, close_container
 from entrypoints.http.health import HealthController
 from entrypoints.http.orders import OrderController
-from entrypoints.http.problems import TransportError, problem_details_plugin
+from entrypoints.http.problems import problem_details_plugin
 from entrypoints.http.products import ProductController
 from entrypoints.http.request_context import RequestContext
+from entrypoints.http.schemas import WireError, decode_json
 
 # Container providers handed to handlers under the same name.
 PROVIDED = (
@@ -39,9 +40,9 @@ def create_app(container: Container) -> Litestar:
         route_handlers=[ProductController, OrderController, HealthController],
         dependencies={
             "actor": Provide(request_actor, sync_to_thread=False),
-            **{name: Provide(_from(container, name), sync_to_thread=False) for name in PROVIDED},
+            **{name: Provide(_provider(container, name), sync_to_thread=False) for name in PROVIDED},
         },
-        before_request=require_json_body,
+        before_request=check_json_body,
         request_max_body_size=container.config.max_body_bytes(),
         plugins=[problem_details_plugin()],
         on_shutdown=[close],
@@ -59,18 +60,22 @@ def request_actor() -> str:
     return "api"
 
 
-async def require_json_body(request: Request[Any, Any, Any]) -> None:
-    """Routes that take a body take a JSON one; reading it here also enforces the size limit."""
-    if request.route_handler.parsed_data_field is None:
+async def check_json_body(request: Request[Any, Any, Any]) -> None:
+    """Routes that take a body take a JSON one, decoded strictly here before Litestar converts
+    it (leniently: it would take "2" for 2). Reading it also enforces the size limit, chunked
+    or not. A handler's own `before_request` would replace this hook: give it none."""
+    data = request.route_handler.parsed_data_field
+    if data is None:
         return
-    media_type, _ = request.content_type
     body = await request.body()
     if not body:
-        raise TransportError("malformed_json", "This route expects a JSON body; the request has none.")
+        raise WireError("malformed_json", "This route expects a JSON body; the request has none.")
+    media_type, _ = request.content_type
     if media_type != "application/json" and not media_type.endswith("+json"):
-        raise TransportError("unsupported_media_type", f"Send the body as application/json, not {media_type or 'untyped'}.")
+        raise WireError("unsupported_media_type", f"Send the body as application/json, not {media_type!r}.")
+    decode_json(body, data.annotation)
 
 
-def _from(container: Container, name: str) -> Callable[[], Any]:
+def _provider(container: Container, name: str) -> Callable[[], Any]:
     provider = getattr(container, name)
     return lambda: provider()

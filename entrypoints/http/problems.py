@@ -1,21 +1,19 @@
 """Every error as an RFC 9457 problem document, from ONE table of error codes.
 
-Domain and application errors carry their `code`; Litestar's own exceptions (routing,
-body size, request parsing) are given one here. Registered once, through Litestar's
+Domain and application errors carry their `code`, and so do bodies refused on the wire;
+Litestar's own exceptions (routing, body size, parameters) are given one here. Registered once, through Litestar's
 problem-details plugin, for the whole app.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 from typing import Any
 
 from litestar.exceptions import (
     HTTPException,
     MethodNotAllowedException,
     NotFoundException,
-    SerializationException,
     ValidationException,
 )
 from litestar.exceptions.http_exceptions import RequestEntityTooLarge
@@ -24,6 +22,7 @@ from litestar.plugins.problem_details import ProblemDetailsConfig, ProblemDetail
 from msgspec import UNSET, Struct, UnsetType
 
 from domain.errors import DomainError, FieldError
+from entrypoints.http.schemas import WireError
 
 logger = logging.getLogger("tessera.http")
 
@@ -52,15 +51,6 @@ _FRAMEWORK_CODES: dict[type[HTTPException], str] = {
     MethodNotAllowedException: "method_not_allowed",
     RequestEntityTooLarge: "payload_too_large",
 }
-
-
-class TransportError(Exception):
-    """A request refused before any use case ran (wrong media type, no body)."""
-
-    def __init__(self, code: str, detail: str) -> None:
-        super().__init__(detail)
-        self.code = code
-        self.detail = detail
 
 
 class FieldErrorOut(Struct):
@@ -105,7 +95,7 @@ def problem_details_plugin() -> ProblemDetailsPlugin:
         ProblemDetailsConfig(
             exception_to_problem_detail_map={
                 DomainError: _from_domain_error,
-                TransportError: lambda exc: _problem(exc.code, exc.detail),
+                WireError: lambda exc: _problem(exc.code, exc.detail, exc.errors),
                 HTTPException: _from_framework,
                 Exception: _from_unexpected,
             }
@@ -134,16 +124,15 @@ def _problem(
 
 
 def _from_domain_error(exc: DomainError) -> ProblemDetailsException:
-    if PROBLEMS.get(exc.code, (422,))[0] >= 500:
+    problem = _problem(exc.code, exc.message, exc.errors)
+    if problem.status_code >= 500:
         logger.warning("%s: %s", exc.code, exc.message)
-    return _problem(exc.code, exc.message, exc.errors)
+    return problem
 
 
 def _from_framework(exc: HTTPException) -> ProblemDetailsException:
     if isinstance(exc, ValidationException):
-        return _from_validation(exc)
-    if isinstance(exc.__cause__, SerializationException):
-        return _problem("malformed_json", exc.detail)
+        return _from_parameters(exc)
     code = next((c for cls, c in _FRAMEWORK_CODES.items() if isinstance(exc, cls)), None)
     if code is not None:
         return _problem(code, exc.detail, headers=exc.headers)
@@ -157,24 +146,8 @@ def _from_unexpected(exc: Exception) -> ProblemDetailsException:
     return _problem("internal_error", "The server failed to answer this request; the error has been logged.")
 
 
-def _from_validation(exc: ValidationException) -> ProblemDetailsException:
-    """Litestar reports msgspec's first failure per argument; the body is argument `data`."""
+def _from_parameters(exc: ValidationException) -> ProblemDetailsException:
+    """Query and path parameters Litestar could not convert (bodies are decoded before)."""
     reports = exc.extra if isinstance(exc.extra, list) else []
-    errors = [_field_error(report) for report in reports]
-    if reports and all(report.get("source") == "body" for report in reports):
-        return _problem("validation_failed", "The request body does not match the expected schema.", errors)
+    errors = [FieldError(str(r.get("key", "")), str(r.get("message", "is not valid"))) for r in reports]
     return _problem("invalid_request", "Query or path parameters are not valid.", errors)
-
-
-_MISSING = re.compile(r"Object missing required field `(.+)`")
-_UNKNOWN = re.compile(r"Object contains unknown field `(.+)`")
-
-
-def _field_error(report: dict[str, Any]) -> FieldError:
-    """Names the offending field by its path in the document, e.g. `items[0].quantity`."""
-    key = "" if report.get("key", "data") == "data" else str(report["key"])
-    message = str(report.get("message", "is not valid"))
-    for pattern, meaning in ((_MISSING, "is required"), (_UNKNOWN, "is not a known field")):
-        if match := pattern.fullmatch(message):
-            return FieldError(f"{key}.{match[1]}" if key else match[1], meaning)
-    return FieldError(key or "body", message)

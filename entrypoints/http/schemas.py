@@ -6,10 +6,12 @@ so a JSON document of the wrong shape is refused before any use case runs.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
+import msgspec
 from litestar.params import QueryParameter
 from msgspec import UNSET, Meta, Struct, UnsetType, field
 
@@ -17,14 +19,56 @@ from application import commands
 from application.views import OrderDetails, Page
 from domain.catalog import Product
 from domain.customers import Customer
+from domain.errors import FieldError
 from domain.orders import Attendee, EventRef, Order, OrderLine
 
 T = TypeVar("T")
 
-# Rendered by `timestamp()`; documented as date-time (Litestar reads `extra` into the schema).
 Limit = Annotated[int, QueryParameter(ge=1, le=100, description="Page size.")]
 Cursor = Annotated[str | None, QueryParameter(description="`next_cursor` of the previous page.")]
+# Rendered by `timestamp()`; documented as date-time (Litestar reads `extra` into the schema).
 Timestamp = Annotated[str, Meta(extra_json_schema={"extra": {"format": "date-time"}})]
+
+
+class WireError(Exception):
+    """Input refused before any use case ran: not JSON, or not the expected document."""
+
+    def __init__(self, code: str, detail: str, errors: tuple[FieldError, ...] = ()) -> None:
+        super().__init__(detail)
+        self.code = code
+        self.detail = detail
+        self.errors = errors
+
+
+def decode_json(raw: bytes, into: type[T]) -> T:
+    """Strict decoding: JSON types must match the schema exactly (the string "2" is no int).
+
+    Tells a body that is not JSON (`malformed_json`) from a JSON document of the wrong
+    shape (`validation_failed`, naming the field by its path, e.g. `items[0].quantity`).
+    """
+    try:
+        return msgspec.json.decode(raw, type=into)
+    except msgspec.ValidationError as exc:
+        error = _field_error(str(exc))
+        raise WireError("validation_failed", f"{error.field}: {error.message}", (error,)) from exc
+    except msgspec.DecodeError as exc:
+        raise WireError("malformed_json", f"The body is not valid JSON: {exc}") from exc
+
+
+_AT = re.compile(r"(?P<message>.*?)(?: - at `\$(?P<path>[^`]*)`)?")
+_NAMED_FIELD = re.compile(r"Object (?P<problem>missing required|contains unknown) field `(?P<name>[^`]+)`")
+
+
+def _field_error(message: str) -> FieldError:
+    """msgspec says `Expected `int`, got `str` - at `$.items[0].quantity``; a missing or
+    unknown field is named in the message, after the path of the object holding it."""
+    located = _AT.fullmatch(message)
+    assert located is not None  # the pattern matches any text
+    text, path = located["message"], (located["path"] or "").lstrip(".")
+    if named := _NAMED_FIELD.fullmatch(text):
+        path = f"{path}.{named['name']}" if path else named["name"]
+        text = "is required" if named["problem"] == "missing required" else "is not a known field"
+    return FieldError(path or "body", text)
 
 
 class _In(Struct, forbid_unknown_fields=True):

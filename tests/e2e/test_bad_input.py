@@ -34,6 +34,15 @@ CASES: dict[str, tuple[dict[str, Any], int, str, str | None]] = {
     "quantity not a number": (
         {"json": order() | {"items": [{"sku": "day-pass", "quantity": "two"}]}},
         422, "validation_failed", "items[0].quantity"),
+    "quantity as a string": (
+        {"json": order() | {"items": [{"sku": "day-pass", "quantity": "2"}]}},
+        422, "validation_failed", "items[0].quantity"),
+    "missing currency": (
+        {"json": {"customer": {"email": "ana@example.com"}, "items": [{"sku": "day-pass", "quantity": 1}]}},
+        422, "validation_failed", "currency"),
+    "event date not a date": (
+        {"json": order(("day-pass", 1), event={"id": "fest", "date": "next may"})},
+        422, "validation_failed", "event.date"),
     "no items": ({"json": order()}, 422, "validation_failed", "items"),
     "currency mismatch": ({"json": order(("day-pass", 1), currency="EUR")}, 422, "currency_mismatch", None),
     "missing customer email": (
@@ -89,6 +98,7 @@ async def test_bad_order_is_refused_and_writes_nothing(api: httpx.AsyncClient, p
         (product(unit_amount=-1), "amount"),
         (product(currency="usd"), "currency"),
         (product(capacity=-5), "capacity"),
+        (product(unit_amount="5000"), "unit_amount"),
         ({"sku": "day-pass"}, "name"),
     ],
 )
