@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 from urllib.parse import urlsplit
 from uuid import UUID
 
@@ -84,7 +84,7 @@ class _Tessera(click.Group):
         sys.exit(result if isinstance(result, int) else 0)
 
 
-def _fail(code: str, message: str) -> None:
+def _fail(code: str, message: str) -> NoReturn:
     click.echo(f"error: {code}: {' '.join(message.split())}", err=True)
     sys.exit(EXIT_CODES.get(code, 1))
 
