@@ -72,8 +72,9 @@ async def memory_api() -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
-@pytest.fixture(params=["postgres", "memory"])
+@pytest.fixture(params=[pytest.param("postgres", marks=pytest.mark.postgres), "memory"])
 def any_api(request: pytest.FixtureRequest) -> httpx.AsyncClient:
+    """The same test once per storage (the mark: `api` is only requested by name here)."""
     return request.getfixturevalue("api" if request.param == "postgres" else "memory_api")
 
 
