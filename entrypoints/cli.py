@@ -331,12 +331,13 @@ def _price(amount: int, currency: str) -> str:
 
 def _product_line(product: ProductOut) -> str:
     stock = "no limit" if product.capacity is None else f"{product.sold}/{product.capacity} sold"
-    state = "" if product.active else "  (inactive)"
-    return f"{product.sku}  {product.name}  {product.kind}  {_price(product.unit_amount, product.currency)}  {stock}{state}"
+    state = "on sale" if product.active else "inactive"
+    return "  ".join((product.sku, product.name, product.kind, _price(product.unit_amount, product.currency), stock, state))
 
 
 def _order_line(order: OrderOut) -> str:
-    return f"{order.number}  {order.id}  {order.status}  {_price(order.total, order.currency)}  {order.customer.email}  {order.created_at}"
+    total = _price(order.total, order.currency)
+    return "  ".join((order.number, str(order.id), order.status, total, order.customer.email, order.created_at))
 
 
 def _order_text(order: OrderOut) -> str:
