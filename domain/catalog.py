@@ -9,7 +9,7 @@ from typing import Any
 from uuid import UUID
 
 from domain.errors import SoldOut, ValidationFailed
-from domain.money import Money
+from domain.money import Money, money_field
 
 SKU_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9._-]{0,62}[a-z0-9])?$")
 KNOWN_KINDS = ("full_festival", "day_pass", "workshop_only", "social_only", "vip")
@@ -109,7 +109,7 @@ class Product:
         if name is not None:
             self.name = _validate_name(name)
         if unit_amount is not None:
-            self.unit_price = Money(unit_amount, self.unit_price.currency)
+            self.unit_price = money_field(unit_amount, self.unit_price.currency, "unit_amount")
         if clear_capacity:
             self.capacity = None
         elif capacity is not None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from domain.errors import CurrencyMismatch, ValidationFailed
+from domain.errors import CurrencyMismatch, FieldError, ValidationFailed
 
 # ISO 4217 active codes and their minor-unit exponents. Codes not listed have exponent 2.
 _EXPONENT_0 = frozenset(
@@ -103,3 +103,12 @@ class Money:
             return f"{self.amount} {self.currency}"
         whole, frac = divmod(self.amount, 10**exp)
         return f"{whole}.{frac:0{exp}d} {self.currency}"
+
+
+def money_field(amount: int, currency: str, field_name: str) -> Money:
+    """Builds Money, naming the caller's field (e.g. `unit_amount`) in a validation error."""
+    try:
+        return Money(amount, currency)
+    except ValidationFailed as error:
+        renamed = tuple(FieldError(field_name if e.field == "amount" else e.field, e.message) for e in error.errors)
+        raise ValidationFailed(error.message, errors=renamed) from None

@@ -281,14 +281,14 @@ def _database_url(settings: Settings, migrate: bool) -> Iterator[str]:
     if settings.database_url:
         yield settings.database_url
         return
-    url = start_embedded(settings.data_dir)
+    url = start_embedded(settings.embedded_pgdata)
     try:
         if migrate:
             migrator.upgrade(url)
             logger.info("embedded PostgreSQL in %s, schema at %s", settings.data_dir, migrator.head_revision())
         yield url
     finally:
-        stop_embedded(settings.data_dir)
+        stop_embedded(settings.embedded_pgdata)
 
 
 @contextmanager

@@ -40,6 +40,11 @@ class Settings:
     paypal_api_base: str | None = None
     sandbox_webhook_secret: str | None = None
 
+    @property
+    def embedded_pgdata(self) -> Path:
+        """The embedded PostgreSQL's own folder, so the data folder can hold other things too."""
+        return self.data_dir / "postgres"
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, env_file: str | Path | None = ".env") -> "Settings":
         """Real environment variables win over the `.env` file; blank values count as unset."""

@@ -6,7 +6,7 @@ from application.errors import AlreadyExists
 from application.ports import Clock, IdGenerator, UnitOfWorkFactory
 from domain.catalog import Product
 from domain.metadata import validate_metadata
-from domain.money import Money
+from domain.money import money_field
 
 
 class AddProduct:
@@ -28,7 +28,7 @@ class AddProduct:
             sku=cmd.sku,
             name=cmd.name,
             kind=cmd.kind,
-            unit_price=Money(cmd.unit_amount, cmd.currency),
+            unit_price=money_field(cmd.unit_amount, cmd.currency, "unit_amount"),
             capacity=cmd.capacity,
             active=cmd.active,
             metadata=validate_metadata(cmd.metadata),

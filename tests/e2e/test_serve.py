@@ -68,9 +68,9 @@ def test_serve_keeps_orders_across_restarts(tmp_path: Path) -> None:
         placed = api.post("/v1/orders", json=order(("day-pass", 2)))
         assert placed.status_code == 201, placed.text
     assert "Tessera listening on http://127.0.0.1:" in log.read_text()
-    assert not (data_dir / "postmaster.pid").exists(), "the embedded PostgreSQL is still running"
+    assert not (data_dir / "postgres" / "postmaster.pid").exists(), "the embedded PostgreSQL is still running"
 
     with _serving(data_dir, log, signal.SIGINT) as api:
         assert api.get(f"/v1/orders/{placed.json()['id']}").json() == placed.json()
         assert api.get("/v1/products/day-pass").json()["sold"] == 2
-    assert not (data_dir / "postmaster.pid").exists()
+    assert not (data_dir / "postgres" / "postmaster.pid").exists()

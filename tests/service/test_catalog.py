@@ -60,3 +60,13 @@ async def test_products_are_listed_by_sku_a_page_at_a_time(app: App) -> None:
 async def test_bad_paging_parameters_are_invalid_requests(app: App, query: ListProductsQuery) -> None:
     with pytest.raises(InvalidRequest):
         await app.list_products(query)
+
+
+async def test_a_bad_price_names_the_unit_amount_field(app: App) -> None:
+    with pytest.raises(ValidationFailed) as refused:
+        await app.add_product(product_command(amount=-1))
+    assert [e.field for e in refused.value.errors] == ["unit_amount"]
+    await app.add_product(product_command())
+    with pytest.raises(ValidationFailed) as refused:
+        await app.update_product(UpdateProductCommand(sku="day-pass", actor="admin", unit_amount=-1))
+    assert [e.field for e in refused.value.errors] == ["unit_amount"]
