@@ -95,7 +95,7 @@ async def test_bad_order_is_refused_and_writes_nothing(api: httpx.AsyncClient, p
     ("body", "field"),
     [
         (product("Not A Slug"), "sku"),
-        (product(unit_amount=-1), "amount"),
+        (product(unit_amount=-1), "unit_amount"),
         (product(currency="usd"), "currency"),
         (product(capacity=-5), "capacity"),
         (product(unit_amount="5000"), "unit_amount"),
