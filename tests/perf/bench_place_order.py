@@ -26,11 +26,13 @@ from application.use_cases.add_product import AddProduct
 from application.use_cases.place_order import OrderPolicy, PlaceOrder
 from tests.perf._support import fresh_database, median, percentile, served
 
-ORDER = {
-    "customer": {"email": "bench@example.com", "first_name": "Bench"},
-    "currency": "USD",
-    "items": [{"sku": "bench-pass", "quantity": 1}],
-}
+def order_body(buyer: int) -> dict:
+    """Every order from a different buyer, all for the same product: a ticket sale opening."""
+    return {
+        "customer": {"email": f"buyer{buyer}@example.com", "first_name": "Bench"},
+        "currency": "USD",
+        "items": [{"sku": "bench-pass", "quantity": 1}],
+    }
 
 
 async def count_round_trips(url: str) -> Counter[str]:
@@ -66,15 +68,15 @@ async def fire(base: str, total: int, concurrency: int) -> tuple[float, list[flo
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as client:
 
-        async def one() -> None:
+        async def one(buyer: int) -> None:
             async with gate:
                 started = time.perf_counter()
-                response = await client.post("/v1/orders", json=ORDER)
+                response = await client.post("/v1/orders", json=order_body(buyer))
                 latencies.append(time.perf_counter() - started)
                 statuses[response.status_code] += 1
 
         started = time.perf_counter()
-        await asyncio.gather(*(one() for _ in range(total)))
+        await asyncio.gather(*(one(i) for i in range(total)))
         elapsed = time.perf_counter() - started
     return total / elapsed, latencies, statuses
 
