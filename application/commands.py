@@ -93,3 +93,25 @@ class SearchOrders:
     created_from: datetime | None = None
     created_to: datetime | None = None
     event_id: str | None = None
+
+
+@dataclass(frozen=True)
+class RecordWebhook:
+    provider: str
+    body: bytes
+    headers: dict[str, str]
+
+
+@dataclass(frozen=True)
+class ReplayWebhook:
+    event_id: UUID
+    actor: str
+
+
+@dataclass(frozen=True)
+class ListWebhookEvents:
+    limit: int = 20
+    cursor: str | None = None
+    provider: str | None = None
+    status: str | None = None
+    type: str | None = None

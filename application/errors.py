@@ -27,3 +27,9 @@ class Unavailable(DomainError):
 
 class ProviderError(DomainError):
     code = "provider_error"
+
+
+class InvalidSignature(DomainError):
+    """A webhook's signature, timestamp or signing headers do not verify; nothing is recorded."""
+
+    code = "invalid_signature"

@@ -5,12 +5,15 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import enum
 from datetime import datetime
+from typing import TypeVar
 from uuid import UUID
 
 from application.errors import InvalidRequest
 
 MAX_LIMIT = 100
+E = TypeVar("E", bound=enum.StrEnum)
 
 
 def check_limit(limit: int) -> int:
@@ -45,3 +48,13 @@ def decode_time_cursor(cursor: str) -> tuple[datetime, UUID]:
         return datetime.fromisoformat(fields["t"]), UUID(fields["id"])
     except ValueError as exc:
         raise InvalidRequest("cursor is not valid") from exc
+
+
+def parse_status(kind: type[E], raw: str | None, what: str) -> E | None:
+    """A status filter: an unknown value is an invalid request, not an empty page."""
+    if raw is None:
+        return None
+    try:
+        return kind(raw)
+    except ValueError as exc:
+        raise InvalidRequest(f"unknown {what} status '{raw}'") from exc

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import date, datetime
 from types import TracebackType
@@ -14,6 +15,7 @@ from domain.audit import AuditEntry
 from domain.catalog import Product
 from domain.customers import Customer
 from domain.orders import Order, OrderStatus
+from domain.webhooks import WebhookEvent, WebhookStatus
 
 
 class Clock(Protocol):
@@ -126,6 +128,47 @@ class AuditLog(Protocol):
         """Oldest first by (occurred_at, id)."""
 
 
+@dataclass(frozen=True)
+class WebhookQuery:
+    limit: int
+    provider: str | None = None
+    status: WebhookStatus | None = None
+    type: str | None = None
+    before: tuple[datetime, UUID] | None = None
+    """Keyset cursor: only events received strictly before (received_at, id)."""
+
+
+class WebhookInbox(Protocol):
+    """Provider events, unique per (provider, provider_event_id).
+
+    A newly recorded event, or one saved as `received` again (a replay), wakes waiting
+    workers once the unit of work commits.
+    """
+
+    @abstractmethod
+    async def record(self, event: WebhookEvent) -> tuple[WebhookEvent, bool]:
+        """Stores the event unless its (provider, provider_event_id) is known; returns the stored
+        event and whether it was a duplicate. A concurrent delivery of the same event waits for
+        the first and then counts as a duplicate; neither fails."""
+
+    @abstractmethod
+    async def claim_due(self, now: datetime, limit: int) -> list[WebhookEvent]:
+        """Due events (received or failed, next attempt at or before `now`), oldest due first,
+        locked until the unit of work ends. Events another unit of work holds are skipped, so
+        concurrent workers never claim the same event."""
+
+    @abstractmethod
+    async def get(self, event_id: UUID, *, lock: bool = False) -> WebhookEvent | None: ...
+
+    @abstractmethod
+    async def save(self, events: Sequence[WebhookEvent]) -> None:
+        """Persists the processing state (status, attempts, last error, next attempt, processed at)."""
+
+    @abstractmethod
+    async def list(self, query: WebhookQuery) -> list[WebhookEvent]:
+        """Newest first by (received_at, id)."""
+
+
 class UnitOfWork(Protocol):
     """One transaction. Leaving the block without `commit()` rolls everything back."""
 
@@ -134,6 +177,7 @@ class UnitOfWork(Protocol):
     orders: OrderRepository
     order_numbers: OrderNumberSequence
     audit: AuditLog
+    webhooks: WebhookInbox
 
     @abstractmethod
     async def __aenter__(self) -> Self: ...
@@ -149,6 +193,11 @@ class UnitOfWork(Protocol):
     @abstractmethod
     async def commit(self) -> None: ...
 
+    @abstractmethod
+    def savepoint(self) -> AbstractAsyncContextManager[None]:
+        """A nested block: an exception leaving it undoes its writes only, then propagates;
+        the unit of work stays usable."""
+
 
 class UnitOfWorkFactory(Protocol):
     @abstractmethod
@@ -159,3 +208,31 @@ class HealthProbe(Protocol):
     @abstractmethod
     async def check(self) -> dict[str, str]:
         """Named checks, each 'ok' or a short reason it failed."""
+
+
+@dataclass(frozen=True)
+class VerifiedEvent:
+    """What a provider's signed delivery says about itself."""
+
+    provider_event_id: str
+    type: str
+    headers: dict[str, str]
+    """The headers worth keeping with the event (ids, timestamps, signatures)."""
+
+
+class WebhookVerifier(Protocol):
+    """Authenticates one provider's deliveries."""
+
+    @abstractmethod
+    def verify(self, body: bytes, headers: Mapping[str, str]) -> VerifiedEvent:
+        """Checks the signature over the raw body bytes and the timestamp's freshness.
+        Raises InvalidSignature when either fails or a signing header is missing."""
+
+
+class WebhookHandler(Protocol):
+    """Applies one type of provider event. Must be idempotent and order-tolerant: it may see
+    an event again (replay, retry after a crash) or after a later one."""
+
+    @abstractmethod
+    async def __call__(self, event: WebhookEvent, uow: UnitOfWork) -> None:
+        """Writes through `uow` only; they commit together with the event's new status."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import date
+from datetime import date, datetime
 from uuid import UUID
 
 from adapters.memory.store import InMemoryStore, Journal, detached
@@ -18,11 +18,14 @@ from application.ports import (
     OrderRepository,
     ProductQuery,
     ProductRepository,
+    WebhookInbox,
+    WebhookQuery,
 )
 from domain.audit import AuditEntry
 from domain.catalog import Product
 from domain.customers import Customer
 from domain.orders import Order
+from domain.webhooks import WebhookEvent
 
 
 class InMemoryProductRepository(ProductRepository):
@@ -148,3 +151,44 @@ class InMemoryAuditLog(AuditLog):
         ]
         matches.sort(key=lambda e: (e.occurred_at, e.id))
         return matches[: query.limit]
+
+
+class InMemoryWebhookInbox(WebhookInbox):
+    """The unit of work's lock stands in for row locks: no other unit of work can claim meanwhile."""
+
+    def __init__(self, store: InMemoryStore, journal: Journal) -> None:
+        self._store = store
+        self._journal = journal
+
+    async def record(self, event: WebhookEvent) -> tuple[WebhookEvent, bool]:
+        key = (event.provider, event.provider_event_id)
+        if (existing := self._store.webhook_ids_by_key.get(key)) is not None:
+            return detached(self._store.webhook_events[existing]), True
+        self._journal.put(self._store.webhook_events, event.id, detached(event))
+        self._journal.put(self._store.webhook_ids_by_key, key, event.id)
+        return detached(event), False
+
+    async def claim_due(self, now: datetime, limit: int) -> list[WebhookEvent]:
+        due = [e for e in self._store.webhook_events.values() if e.is_due(now)]
+        due.sort(key=lambda e: (e.next_attempt_at, e.id))
+        return [detached(e) for e in due[:limit]]
+
+    async def get(self, event_id: UUID, *, lock: bool = False) -> WebhookEvent | None:
+        event = self._store.webhook_events.get(event_id)
+        return detached(event) if event else None
+
+    async def save(self, events: Sequence[WebhookEvent]) -> None:
+        for event in events:
+            self._journal.put(self._store.webhook_events, event.id, detached(event))
+
+    async def list(self, query: WebhookQuery) -> list[WebhookEvent]:
+        matches = [
+            e
+            for e in self._store.webhook_events.values()
+            if (query.provider is None or e.provider == query.provider)
+            and (query.status is None or e.status == query.status)
+            and (query.type is None or e.type == query.type)
+            and (query.before is None or (e.received_at, e.id) < query.before)
+        ]
+        matches.sort(key=lambda e: (e.received_at, e.id), reverse=True)
+        return [detached(e) for e in matches[: query.limit]]

@@ -19,6 +19,7 @@ from domain.audit import AuditEntry
 from domain.catalog import Product
 from domain.customers import Customer
 from domain.orders import Order
+from domain.webhooks import WebhookEvent
 
 T = TypeVar("T")
 _MISSING = object()
@@ -36,6 +37,8 @@ class InMemoryStore:
     orders: dict[UUID, Order] = field(default_factory=dict)
     order_counters: dict[date, int] = field(default_factory=dict)
     audit: list[AuditEntry] = field(default_factory=list)
+    webhook_events: dict[UUID, WebhookEvent] = field(default_factory=dict)
+    webhook_ids_by_key: dict[tuple[str, str], UUID] = field(default_factory=dict)
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
@@ -53,15 +56,19 @@ class Journal:
         self._undo.append((log, len(log), _MISSING))
         log.append(value)
 
-    def rollback(self) -> None:
-        for target, key, previous in reversed(self._undo):
+    def mark(self) -> int:
+        """A point `rollback` can return to (a savepoint)."""
+        return len(self._undo)
+
+    def rollback(self, to: int = 0) -> None:
+        for target, key, previous in reversed(self._undo[to:]):
             if isinstance(target, list):
                 del target[key:]
             elif previous is _MISSING:
                 target.pop(key, None)
             else:
                 target[key] = previous
-        self._undo.clear()
+        del self._undo[to:]
 
     def forget(self) -> None:
         self._undo.clear()

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from types import TracebackType
 from typing import Self
 
@@ -9,6 +11,7 @@ from adapters.memory.repositories import (
     InMemoryOrderNumberSequence,
     InMemoryOrderRepository,
     InMemoryProductRepository,
+    InMemoryWebhookInbox,
 )
 from adapters.memory.store import InMemoryStore, Journal
 from application.ports import HealthProbe, UnitOfWork, UnitOfWorkFactory
@@ -25,6 +28,7 @@ class InMemoryUnitOfWork(UnitOfWork):
         self.orders = InMemoryOrderRepository(store, self._journal)
         self.order_numbers = InMemoryOrderNumberSequence(store, self._journal)
         self.audit = InMemoryAuditLog(store, self._journal)
+        self.webhooks = InMemoryWebhookInbox(store, self._journal)
 
     async def __aenter__(self) -> Self:
         await self._store.lock.acquire()
@@ -43,6 +47,15 @@ class InMemoryUnitOfWork(UnitOfWork):
 
     async def commit(self) -> None:
         self._journal.forget()
+
+    @asynccontextmanager
+    async def savepoint(self) -> AsyncIterator[None]:
+        mark = self._journal.mark()
+        try:
+            yield
+        except BaseException:
+            self._journal.rollback(to=mark)
+            raise
 
 
 class InMemoryUnitOfWorkFactory(UnitOfWorkFactory):

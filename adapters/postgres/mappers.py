@@ -17,6 +17,7 @@ from domain.catalog import Product
 from domain.customers import Customer
 from domain.money import Money
 from domain.orders import Attendee, EventRef, Order, OrderLine, OrderStatus
+from domain.webhooks import WebhookEvent, WebhookStatus
 
 LINE_COLUMNS = tuple(column.label(f"line_{column.name}") for column in order_lines.c)
 
@@ -205,4 +206,47 @@ def audit_entry_values(entry: AuditEntry) -> dict[str, Any]:
         "amount": entry.amount,
         "currency": entry.currency,
         "details": entry.details,
+    }
+
+
+def webhook_event_from_row(row: Row[Any]) -> WebhookEvent:
+    return WebhookEvent(
+        id=row.id,
+        provider=row.provider,
+        provider_event_id=row.provider_event_id,
+        type=row.type,
+        payload=row.payload,
+        headers=row.headers,
+        signature_verified=row.signature_verified,
+        received_at=row.received_at,
+        next_attempt_at=row.next_attempt_at,
+        status=WebhookStatus(row.status),
+        attempts=row.attempts,
+        last_error=row.last_error,
+        processed_at=row.processed_at,
+    )
+
+
+def webhook_event_values(event: WebhookEvent) -> dict[str, Any]:
+    return {
+        "id": event.id,
+        "provider": event.provider,
+        "provider_event_id": event.provider_event_id,
+        "type": event.type,
+        "payload": event.payload,
+        "headers": event.headers,
+        "signature_verified": event.signature_verified,
+        "received_at": event.received_at,
+        **webhook_event_changes(event),
+    }
+
+
+def webhook_event_changes(event: WebhookEvent) -> dict[str, Any]:
+    """The processing state, all that `WebhookInbox.save` may change."""
+    return {
+        "status": event.status.value,
+        "attempts": event.attempts,
+        "last_error": event.last_error,
+        "next_attempt_at": event.next_attempt_at,
+        "processed_at": event.processed_at,
     }

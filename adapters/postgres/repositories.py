@@ -8,7 +8,7 @@ method is a known, small number of round trips and none loops over rows with que
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 from functools import cache
 from typing import Any
 from uuid import UUID
@@ -33,8 +33,19 @@ from adapters.postgres.mappers import (
     product_changes,
     product_from_row,
     product_values,
+    webhook_event_changes,
+    webhook_event_from_row,
+    webhook_event_values,
 )
-from adapters.postgres.tables import audit_log, customers, order_lines, order_number_counters, orders, products
+from adapters.postgres.tables import (
+    audit_log,
+    customers,
+    order_lines,
+    order_number_counters,
+    orders,
+    products,
+    webhook_events,
+)
 from application.errors import AlreadyExists
 from application.ports import (
     AuditLog,
@@ -45,11 +56,14 @@ from application.ports import (
     OrderRepository,
     ProductQuery,
     ProductRepository,
+    WebhookInbox,
+    WebhookQuery,
 )
 from domain.audit import AuditEntry
 from domain.catalog import Product
 from domain.customers import Customer
 from domain.orders import Order, OrderLine
+from domain.webhooks import WebhookEvent, WebhookStatus
 
 _UUIDS = ARRAY(PgUUID(as_uuid=True))
 _TIMESTAMP = DateTime(timezone=True)
@@ -316,6 +330,106 @@ class PgAuditLog(AuditLog):
         )
         result = await self._connection.execute(_audit_list(frozenset(params)), params)
         return [audit_entry_from_row(row) for row in result]
+
+
+# --- webhook inbox --------------------------------------------------------------------------
+
+WEBHOOK_CHANNEL = "tessera_webhooks"
+"""LISTEN/NOTIFY channel: a notification means "events are due", carrying nothing."""
+
+_NOTIFY_WORKERS = select(func.pg_notify(WEBHOOK_CHANNEL, ""))
+# One round trip: the insert, and the notification only when a row was inserted. A concurrent
+# delivery of the same event waits on the unique index for the first transaction, then
+# conflicts and returns nothing; the notification is delivered at commit (never before the
+# row is visible), and several in one transaction are folded into one.
+_INSERTED_EVENT = (
+    pg_insert(webhook_events)
+    .values({column.name: bindparam(column.name, type_=column.type) for column in webhook_events.c})
+    .on_conflict_do_nothing(index_elements=[webhook_events.c.provider, webhook_events.c.provider_event_id])
+    .returning(webhook_events.c.id)
+    .cte("inserted")
+)
+_RECORD_EVENT = select(_INSERTED_EVENT.c.id, func.pg_notify(WEBHOOK_CHANNEL, "")).select_from(_INSERTED_EVENT)
+_EVENT_BY_KEY = select(webhook_events).where(
+    webhook_events.c.provider == bindparam("provider"),
+    webhook_events.c.provider_event_id == bindparam("provider_event_id"),
+)
+_EVENT_BY_ID = select(webhook_events).where(webhook_events.c.id == bindparam("event_id"))
+_LOCKED_EVENT_BY_ID = _EVENT_BY_ID.with_for_update()
+# Only due events have a next_attempt_at (a check constraint), so this walks the
+# (next_attempt_at, id) index from the oldest due and stops at the first one not yet due.
+# SKIP LOCKED: rows another worker claimed are passed over instead of waited for.
+_CLAIM_DUE = (
+    select(webhook_events)
+    .where(webhook_events.c.next_attempt_at <= bindparam("now", type_=_TIMESTAMP))
+    .order_by(webhook_events.c.next_attempt_at, webhook_events.c.id)
+    .limit(bindparam("limit"))
+    .with_for_update(skip_locked=True)
+)
+_UPDATE_EVENT = update(webhook_events).where(webhook_events.c.id == bindparam("key_id"))
+
+
+@cache
+def _webhook_list(given: frozenset[str]) -> Select[Any]:
+    statement = (
+        select(webhook_events)
+        .order_by(webhook_events.c.received_at.desc(), webhook_events.c.id.desc())
+        .limit(bindparam("limit"))
+    )
+    for name in ("provider", "status", "type"):
+        if name in given:
+            statement = statement.where(webhook_events.c[name] == bindparam(name))
+    if "before_at" in given:
+        statement = statement.where(
+            tuple_(webhook_events.c.received_at, webhook_events.c.id)
+            < tuple_(bindparam("before_at", type_=_TIMESTAMP), bindparam("before_id", type_=PgUUID(as_uuid=True)))
+        )
+    return statement
+
+
+class PgWebhookInbox(WebhookInbox):
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._connection = connection
+
+    async def record(self, event: WebhookEvent) -> tuple[WebhookEvent, bool]:
+        inserted = (await self._connection.execute(_RECORD_EVENT, webhook_event_values(event))).first()
+        if inserted is not None:
+            return event, False
+        params = {"provider": event.provider, "provider_event_id": event.provider_event_id}
+        row = (await self._connection.execute(_EVENT_BY_KEY, params)).one()
+        return webhook_event_from_row(row), True
+
+    async def claim_due(self, now: datetime, limit: int) -> list[WebhookEvent]:
+        result = await self._connection.execute(_CLAIM_DUE, {"now": now, "limit": limit})
+        return [webhook_event_from_row(row) for row in result]
+
+    async def get(self, event_id: UUID, *, lock: bool = False) -> WebhookEvent | None:
+        statement = _LOCKED_EVENT_BY_ID if lock else _EVENT_BY_ID
+        row = (await self._connection.execute(statement, {"event_id": event_id})).first()
+        return webhook_event_from_row(row) if row else None
+
+    async def save(self, events: Sequence[WebhookEvent]) -> None:
+        """One executemany, plus a notification when an event became due again (a replay)."""
+        if not events:
+            return
+        await self._connection.execute(
+            _UPDATE_EVENT, [{"key_id": e.id, **webhook_event_changes(e)} for e in events]
+        )
+        if any(e.status is WebhookStatus.RECEIVED for e in events):
+            await self._connection.execute(_NOTIFY_WORKERS)
+
+    async def list(self, query: WebhookQuery) -> list[WebhookEvent]:
+        before_at, before_id = query.before or (None, None)
+        params = _given(
+            limit=query.limit,
+            provider=query.provider,
+            status=query.status.value if query.status else None,
+            type=query.type,
+            before_at=before_at,
+            before_id=before_id,
+        )
+        result = await self._connection.execute(_webhook_list(frozenset(params)), params)
+        return [webhook_event_from_row(row) for row in result]
 
 
 def _given(**params: Any) -> dict[str, Any]:

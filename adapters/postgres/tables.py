@@ -16,9 +16,12 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
+    Text,
+    UniqueConstraint,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID
@@ -155,6 +158,37 @@ audit_log = Table(
     Index("ix_audit_log_occurred_at", "occurred_at", "id"),
 )
 
+WEBHOOK_STATUSES = ("received", "processed", "ignored", "failed", "dead")
+
+webhook_events = Table(
+    "webhook_events",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("provider", String(32), nullable=False),
+    Column("provider_event_id", String(255), nullable=False),
+    Column("type", String(128), nullable=False),
+    Column("payload", LargeBinary, nullable=False),
+    Column("headers", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    Column("signature_verified", Boolean, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False, server_default=text("0")),
+    Column("last_error", Text),
+    Column("next_attempt_at", DateTime(timezone=True)),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("processed_at", DateTime(timezone=True)),
+    # The inbox's deduplication: concurrent deliveries of one event race on this constraint.
+    UniqueConstraint("provider", "provider_event_id"),
+    CheckConstraint(f"status IN ({', '.join(repr(s) for s in WEBHOOK_STATUSES)})", name="status_known"),
+    CheckConstraint("attempts >= 0", name="attempts_non_negative"),
+    # Only due statuses have a next attempt, so the worker's claim needs no status filter and
+    # its index scan stops at the first row not yet due (NULLs sort last).
+    CheckConstraint(
+        "(next_attempt_at IS NOT NULL) = (status IN ('received', 'failed'))", name="next_attempt_only_when_due"
+    ),
+    Index("ix_webhook_events_next_attempt_at", "next_attempt_at", "id"),
+    Index("ix_webhook_events_received_at_id", text("received_at DESC"), text("id DESC")),
+)
+
 __all__ = [
     "metadata",
     "products",
@@ -163,4 +197,5 @@ __all__ = [
     "order_lines",
     "order_number_counters",
     "audit_log",
+    "webhook_events",
 ]

@@ -1,7 +1,9 @@
-"""The PostgreSQL unit of work: one pooled connection, one transaction, five repositories."""
+"""The PostgreSQL unit of work: one pooled connection, one transaction, six repositories."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from types import TracebackType
 from typing import Self
 
@@ -16,6 +18,7 @@ from adapters.postgres.repositories import (
     PgOrderNumberSequence,
     PgOrderRepository,
     PgProductRepository,
+    PgWebhookInbox,
 )
 from application.errors import Unavailable
 from application.ports import UnitOfWork, UnitOfWorkFactory
@@ -72,6 +75,7 @@ class PgUnitOfWork(UnitOfWork):
         self.orders = PgOrderRepository(connection)
         self.order_numbers = PgOrderNumberSequence(connection)
         self.audit = PgAuditLog(connection)
+        self.webhooks = PgWebhookInbox(connection)
         return self
 
     async def __aexit__(
@@ -97,6 +101,11 @@ class PgUnitOfWork(UnitOfWork):
 
     async def commit(self) -> None:
         await self._require_connection().commit()
+
+    @asynccontextmanager
+    async def savepoint(self) -> AsyncIterator[None]:
+        async with self._require_connection().begin_nested():
+            yield
 
     def _require_connection(self) -> AsyncConnection:
         if self._connection is None:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from application.commands import SearchOrders as SearchOrdersQuery
 from application.errors import InvalidRequest
-from application.pagination import check_limit, decode_time_cursor, encode_time_cursor
+from application.pagination import check_limit, decode_time_cursor, encode_time_cursor, parse_status
 from application.ports import OrderQuery, UnitOfWorkFactory
 from application.views import OrderDetails, Page
 from domain.customers import normalise_email
@@ -22,7 +22,7 @@ class SearchOrders:
 
     async def __call__(self, query: SearchOrdersQuery) -> Page[OrderDetails]:
         limit = check_limit(query.limit)
-        status = _status(query.status)
+        status = parse_status(OrderStatus, query.status, "order")
         if query.created_from and query.created_to and query.created_from > query.created_to:
             raise InvalidRequest("created_from must not be after created_to")
         criteria = OrderQuery(
@@ -41,11 +41,3 @@ class SearchOrders:
         next_cursor = encode_time_cursor(page[-1].created_at, page[-1].id) if len(orders) > limit else None
         return Page(items=[OrderDetails(o, customers[o.customer_id]) for o in page], next_cursor=next_cursor)
 
-
-def _status(raw: str | None) -> OrderStatus | None:
-    if raw is None:
-        return None
-    try:
-        return OrderStatus(raw)
-    except ValueError as exc:
-        raise InvalidRequest(f"unknown order status '{raw}'") from exc

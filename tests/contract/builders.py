@@ -12,6 +12,7 @@ from domain.catalog import Product
 from domain.customers import Customer
 from domain.money import Money
 from domain.orders import Attendee, EventRef, LineRequest, Order
+from domain.webhooks import WebhookEvent
 
 T0 = datetime(2026, 5, 15, 9, 30, 0, 123456, tzinfo=UTC)
 _ids = itertools.count(1)
@@ -117,3 +118,22 @@ async def registered(uow_factory: UnitOfWorkFactory, customer: Customer) -> Cust
         customer = await uow.customers.upsert_by_email(customer)
         await uow.commit()
     return customer
+
+
+def a_webhook_event(
+    provider_event_id: str | None = None,
+    *,
+    provider: str = "sandbox",
+    type: str = "payment.captured",
+    at: datetime = T0,
+) -> WebhookEvent:
+    event_id = new_id()
+    return WebhookEvent.receive(
+        id=event_id,
+        provider=provider,
+        provider_event_id=provider_event_id or f"evt_{event_id.hex[-12:]}",
+        type=type,
+        payload=b'{"id": "evt", "data": {"amount": 100}}\xff',
+        headers={"webhook-id": "evt", "webhook-timestamp": "1700000000"},
+        now=at,
+    )
