@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
+
+from standardwebhooks import Webhook
 
 from application.ports import Clock, IdGenerator
 
@@ -31,3 +34,20 @@ class SequentialIds(IdGenerator):
         value = self._next
         self._next += 1
         return UUID(f"00000000-0000-7000-8000-{value:012x}")
+
+
+def sandbox_delivery(
+    secret: str, event_id: str, type: str = "payment.captured", *, at: datetime | None = None
+) -> tuple[bytes, dict[str, str]]:
+    """A sandbox event body and its Standard Webhooks headers, signed with `secret` at `at` (now)."""
+    body = json.dumps(
+        {"id": event_id, "type": type, "created_at": "2026-05-15T09:30:00Z",
+         "data": {"payment_id": "pay_1", "amount": 5000, "currency": "USD"}}
+    ).encode()
+    signed_at = at or datetime.now(UTC)
+    headers = {
+        "webhook-id": event_id,
+        "webhook-timestamp": str(int(signed_at.timestamp())),
+        "webhook-signature": Webhook(secret).sign(event_id, signed_at, body.decode()),
+    }
+    return body, headers

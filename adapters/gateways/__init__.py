@@ -1,0 +1,1 @@
+"""Payment providers: gateways and webhook verifiers, each behind an application port."""
