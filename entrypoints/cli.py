@@ -47,6 +47,7 @@ EXIT_CODES = {
     "usage": 2,
     "invalid_config": 2,
     "invalid_request": 2,
+    "invalid_signature": 2,
     "malformed_json": 2,
     "validation_failed": 2,
     "currency_mismatch": 2,

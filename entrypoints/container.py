@@ -7,23 +7,37 @@ from typing import Literal
 
 from dependency_injector import containers, providers
 
+from adapters.gateways.sandbox_webhooks import SandboxWebhookVerifier
 from adapters.memory import InMemoryHealthProbe, InMemoryStore, InMemoryUnitOfWorkFactory
 from adapters.postgres.engine import create_engine
 from adapters.postgres.health import PgHealthProbe
 from adapters.postgres.uow import PgUnitOfWorkFactory
 from adapters.system import SystemClock, UuidV7Generator
 from application.auditing import AuditRecorder
+from application.ports import WebhookVerifier
 from application.use_cases.add_product import AddProduct
 from application.use_cases.cancel_order import CancelOrder
 from application.use_cases.get_order import GetOrder
 from application.use_cases.get_product import GetProduct
+from application.use_cases.get_webhook_event import GetWebhookEvent
 from application.use_cases.list_products import ListProducts
+from application.use_cases.list_webhook_events import ListWebhookEvents
 from application.use_cases.place_order import OrderPolicy, PlaceOrder
+from application.use_cases.process_webhooks import ProcessDueWebhooks
+from application.use_cases.record_webhook import RecordWebhook
+from application.use_cases.replay_webhook import ReplayWebhook
 from application.use_cases.search_orders import SearchOrders
 from application.use_cases.update_product import UpdateProduct
+from application.webhook_handlers import WebhookHandlers
+from domain.webhooks import RetryPolicy
 from entrypoints.config import Settings
 
 Storage = Literal["memory", "postgres"]
+
+
+def configured_webhook_verifiers(sandbox_secrets: list[str]) -> dict[str, WebhookVerifier]:
+    """Providers with no secret configured are not offered: their webhooks answer 404."""
+    return {"sandbox": SandboxWebhookVerifier(sandbox_secrets)} if sandbox_secrets else {}
 
 
 class Container(containers.DeclarativeContainer):
@@ -59,6 +73,18 @@ class Container(containers.DeclarativeContainer):
     search_orders = providers.Factory(SearchOrders, uow)
     cancel_order = providers.Factory(CancelOrder, uow, clock, audit)
 
+    webhook_verifiers = providers.Singleton(configured_webhook_verifiers, config.sandbox_webhook_secrets)
+    # The payment features register what each provider event does here.
+    webhook_handlers = providers.Singleton(WebhookHandlers)
+    webhook_retry_policy = providers.Singleton(RetryPolicy)
+    record_webhook = providers.Factory(RecordWebhook, uow, clock, ids, audit, webhook_verifiers)
+    process_webhooks = providers.Factory(
+        ProcessDueWebhooks, uow, clock, audit, webhook_handlers, webhook_retry_policy
+    )
+    replay_webhook = providers.Factory(ReplayWebhook, uow, clock, audit)
+    get_webhook_event = providers.Factory(GetWebhookEvent, uow)
+    list_webhook_events = providers.Factory(ListWebhookEvents, uow)
+
 
 def build_container(settings: Settings, storage: Storage = "postgres", database_url: str | None = None) -> Container:
     """`database_url` overrides the settings' one (the embedded server's URL, a test database)."""
@@ -73,6 +99,10 @@ def build_container(settings: Settings, storage: Storage = "postgres", database_
             "order_prefix": settings.order_prefix,
             "order_ttl": timedelta(seconds=settings.order_ttl),
             "max_body_bytes": settings.max_body_bytes,
+            # Comma-separated: during a roll, old and new secrets are both accepted.
+            "sandbox_webhook_secrets": [
+                secret.strip() for secret in (settings.sandbox_webhook_secret or "").split(",") if secret.strip()
+            ],
         }
     )
     return container

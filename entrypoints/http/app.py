@@ -17,6 +17,7 @@ from entrypoints.http.problems import problem_details_plugin
 from entrypoints.http.products import ProductController
 from entrypoints.http.request_context import RequestContext
 from entrypoints.http.schemas import WireError, decode_json
+from entrypoints.http.webhooks import WebhookController, WebhookEventController
 
 # Container providers handed to handlers under the same name.
 PROVIDED = (
@@ -29,6 +30,9 @@ PROVIDED = (
     "get_order",
     "search_orders",
     "cancel_order",
+    "record_webhook",
+    "list_webhook_events",
+    "replay_webhook",
 )
 
 
@@ -37,7 +41,7 @@ def create_app(container: Container) -> Litestar:
         await close_container(container)
 
     app = Litestar(
-        route_handlers=[ProductController, OrderController, HealthController],
+        route_handlers=[ProductController, OrderController, WebhookController, WebhookEventController, HealthController],
         dependencies={
             "actor": Provide(request_actor, sync_to_thread=False),
             **{name: Provide(_provider(container, name), sync_to_thread=False) for name in PROVIDED},

@@ -30,6 +30,7 @@ PROBLEM_MEDIA_TYPE = "application/problem+json"
 
 PROBLEMS: dict[str, tuple[int, str]] = {
     "invalid_request": (400, "Invalid request"),
+    "invalid_signature": (400, "Invalid signature"),
     "malformed_json": (400, "Malformed JSON body"),
     "not_found": (404, "Not found"),
     "method_not_allowed": (405, "Method not allowed"),
