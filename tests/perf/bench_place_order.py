@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import time
 from collections import Counter
 
-import httpx
 from sqlalchemy import event
 
 from adapters.postgres.engine import create_engine
@@ -24,6 +22,7 @@ from application.commands import CustomerDetails, OrderItem
 from application.commands import PlaceOrder as PlaceOrderCommand
 from application.use_cases.add_product import AddProduct
 from application.use_cases.place_order import OrderPolicy, PlaceOrder
+from tests.perf._load import run_load
 from tests.perf._support import fresh_database, median, percentile, served
 
 def order_body(buyer: int) -> dict:
@@ -61,36 +60,18 @@ async def count_round_trips(url: str) -> Counter[str]:
     return trips
 
 
-async def fire(base: str, total: int, concurrency: int) -> tuple[float, list[float], Counter[int]]:
-    latencies: list[float] = []
-    statuses: Counter[int] = Counter()
-    gate = asyncio.Semaphore(concurrency)
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as client:
-
-        async def one(buyer: int) -> None:
-            async with gate:
-                started = time.perf_counter()
-                response = await client.post("/v1/orders", json=order_body(buyer))
-                latencies.append(time.perf_counter() - started)
-                statuses[response.status_code] += 1
-
-        started = time.perf_counter()
-        await asyncio.gather(*(one(i) for i in range(total)))
-        elapsed = time.perf_counter() - started
-    return total / elapsed, latencies, statuses
-
-
 async def main(requests: int, concurrency: int, runs: int) -> None:
     async with fresh_database() as url:
         trips = await count_round_trips(url)
         print(f"round trips for one place-order (warm): {sum(trips.values())} -> {dict(trips)}")
         with served(url) as base:
-            await fire(base, min(200, requests), concurrency)  # warm-up
-            results = [await fire(base, requests, concurrency) for _ in range(runs)]
-    rates = [r[0] for r in results]
-    latencies = [lat for r in results for lat in r[1]]
-    statuses = sum((r[2] for r in results), Counter())
+            ceiling = await run_load(base, "GET", "/health/live", lambda _: b"", requests, concurrency)
+            await run_load(base, "POST", "/v1/orders", order_body, min(200, requests), concurrency)  # warm-up
+            results = [await run_load(base, "POST", "/v1/orders", order_body, requests, concurrency) for _ in range(runs)]
+    rates = [r.requests_per_second for r in results]
+    latencies = [lat for r in results for lat in r.latencies]
+    statuses = sum((r.statuses for r in results), Counter())
+    print(f"GET /health/live (the HTTP stack's ceiling): {ceiling.requests_per_second:.0f} requests/second")
     print(f"POST /v1/orders, {requests} requests x {runs} runs, {concurrency} concurrent connections")
     print(f"  requests/second: median {median(rates):.0f} (runs: {', '.join(f'{r:.0f}' for r in rates)})")
     print(f"  latency ms: p50 {percentile(latencies, 50) * 1000:.1f}, p99 {percentile(latencies, 99) * 1000:.1f}")
