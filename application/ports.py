@@ -204,6 +204,26 @@ class UnitOfWorkFactory(Protocol):
     def __call__(self) -> UnitOfWork: ...
 
 
+class WorkSignal(Protocol):
+    """Wakes an idle worker as soon as work may be due. Only a hint: the worker polls anyway,
+    so a lost signal delays work but never loses it. Open it with `async with`."""
+
+    @abstractmethod
+    async def __aenter__(self) -> Self: ...
+
+    @abstractmethod
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    @abstractmethod
+    async def wait(self) -> None:
+        """Returns once work may have become due since the last return (spurious returns are fine)."""
+
+
 class HealthProbe(Protocol):
     @abstractmethod
     async def check(self) -> dict[str, str]:

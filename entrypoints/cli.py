@@ -25,6 +25,7 @@ from application import commands
 from domain.errors import DomainError
 from domain.money import Money
 from domain.orders import OrderStatus
+from domain.webhooks import WebhookStatus
 from entrypoints.config import ConfigError, Settings
 from entrypoints.container import Container, Storage, build_container, close_container
 from entrypoints.http import create_app
@@ -37,7 +38,9 @@ from entrypoints.http.schemas import (
     WireError,
     decode_json,
 )
+from entrypoints.http.webhooks import WebhookEventListOut, WebhookEventOut
 from entrypoints.logs import configure_logging
+from entrypoints.worker import run_alongside, run_until_signalled
 
 T = TypeVar("T")
 ACTOR = "cli"
@@ -117,8 +120,9 @@ def _raise_stop(signum: int, frame: FrameType | None) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--memory", is_flag=True, help="In-memory storage: nothing is kept.")
+@click.option("--no-worker", is_flag=True, help="Do not process webhook events here (run `tessera worker`).")
 @click.pass_obj
-def serve(settings: Settings, host: str, port: int, memory: bool) -> None:
+def serve(settings: Settings, host: str, port: int, memory: bool, no_worker: bool) -> None:
     """Serve the HTTP API (embedded PostgreSQL when no database is configured)."""
     configure_logging(settings.log_format)
     for stop_signal in (signal.SIGINT, signal.SIGTERM):
@@ -127,9 +131,21 @@ def serve(settings: Settings, host: str, port: int, memory: bool) -> None:
         with _storage(settings, memory, migrate=True) as (storage, url, where):
             container = build_container(settings, storage, url)
             click.echo(f"Tessera listening on http://{host}:{port} (database: {where})")
-            uvicorn.run(create_app(container), host=host, port=port, log_config=None, access_log=False)
+            app = create_app(container)
+            if not no_worker:
+                run_alongside(app, container.worker())
+            uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)
     except _Stop:
         pass
+
+
+@main.command()
+@click.pass_obj
+def worker(settings: Settings) -> None:
+    """Process webhook events until SIGINT/SIGTERM; run as many as you like on one database."""
+    configure_logging(settings.log_format)
+    click.echo("Tessera worker processing webhook events")
+    _execute(settings, lambda c: run_until_signalled(c.worker()))
 
 
 # -- db ------------------------------------------------------------------------------------
@@ -272,6 +288,72 @@ def orders_list(settings: Settings, email: str | None, status: str | None, creat
     _emit(as_json, page, _lines([_order_line(o) for o in page.data], page.next_cursor, "no orders"))
 
 
+# -- webhooks ------------------------------------------------------------------------------
+
+
+@main.group()
+def webhooks() -> None:
+    """The webhook inbox."""
+
+
+@webhooks.command("list")
+@click.option("--provider", default=None)
+@click.option("--status", type=click.Choice([s.value for s in WebhookStatus]), default=None)
+@click.option("--type", "event_type", default=None)
+@click.option("--limit", default=20, show_default=True, type=int)
+@click.option("--cursor", default=None)
+@json_option
+@click.pass_obj
+def webhooks_list(settings: Settings, provider: str | None, status: str | None, event_type: str | None,
+                  limit: int, cursor: str | None, as_json: bool) -> None:
+    query = commands.ListWebhookEvents(limit=limit, cursor=cursor, provider=provider, status=status, type=event_type)
+    page = WebhookEventListOut.of(_execute(settings, lambda c: c.list_webhook_events()(query)))
+    _emit(as_json, page, _lines([_webhook_line(e) for e in page.data], page.next_cursor, "no webhook events"))
+
+
+@webhooks.command("show")
+@click.argument("event_id", type=click.UUID)
+@json_option
+@click.pass_obj
+def webhooks_show(settings: Settings, event_id: UUID, as_json: bool) -> None:
+    event = _execute(settings, lambda c: c.get_webhook_event()(event_id))
+    lines = [_webhook_line(WebhookEventOut.of(event))]
+    if event.last_error:
+        lines.append(f"last error  {event.last_error}")
+    lines.append(event.payload.decode(errors="replace"))
+    _emit(as_json, WebhookEventOut.of(event), "\n".join(lines))
+
+
+@webhooks.command("replay")
+@click.argument("event_ids", type=click.UUID, nargs=-1)
+@click.option("--status", type=click.Choice([s.value for s in WebhookStatus]), default=None,
+              help="Replay every event in this status (e.g. dead) instead of the ids given.")
+@click.pass_obj
+def webhooks_replay(settings: Settings, event_ids: tuple[UUID, ...], status: str | None) -> None:
+    if bool(event_ids) == bool(status):
+        raise click.UsageError("give event ids or --status, not both")
+
+    async def replay(container: Container) -> list[UUID]:
+        ids = list(event_ids) or await _ids_in_status(container, status)
+        for event_id in ids:
+            await container.replay_webhook()(commands.ReplayWebhook(event_id=event_id, actor=ACTOR))
+        return ids
+
+    replayed = _execute(settings, replay)
+    click.echo("\n".join(f"replayed {event_id}" for event_id in replayed) or "nothing to replay")
+
+
+async def _ids_in_status(container: Container, status: str | None) -> list[UUID]:
+    ids: list[UUID] = []
+    cursor: str | None = None
+    while True:
+        query = commands.ListWebhookEvents(limit=100, cursor=cursor, status=status)
+        page = await container.list_webhook_events()(query)
+        ids += [event.id for event in page.items]
+        if (cursor := page.next_cursor) is None:
+            return ids
+
+
 # -- plumbing ------------------------------------------------------------------------------
 
 
@@ -358,6 +440,11 @@ def _order_text(order: OrderOut) -> str:
             f"  = {_price(item.total, order.currency)}"
         )
     return "\n".join(lines)
+
+
+def _webhook_line(event: WebhookEventOut) -> str:
+    return "  ".join((str(event.id), event.provider, event.provider_event_id, event.type, event.status,
+                      f"attempts {event.attempts}", event.received_at))
 
 
 def _redacted(url: str) -> str:

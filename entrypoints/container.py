@@ -8,9 +8,10 @@ from typing import Literal
 from dependency_injector import containers, providers
 
 from adapters.gateways.sandbox_webhooks import SandboxWebhookVerifier
-from adapters.memory import InMemoryHealthProbe, InMemoryStore, InMemoryUnitOfWorkFactory
+from adapters.memory import InMemoryHealthProbe, InMemoryStore, InMemoryUnitOfWorkFactory, InMemoryWorkSignal
 from adapters.postgres.engine import create_engine
 from adapters.postgres.health import PgHealthProbe
+from adapters.postgres.notifications import PgWorkSignal
 from adapters.postgres.uow import PgUnitOfWorkFactory
 from adapters.system import SystemClock, UuidV7Generator
 from application.auditing import AuditRecorder
@@ -31,6 +32,7 @@ from application.use_cases.update_product import UpdateProduct
 from application.webhook_handlers import WebhookHandlers
 from domain.webhooks import RetryPolicy
 from entrypoints.config import Settings
+from entrypoints.worker import Worker
 
 Storage = Literal["memory", "postgres"]
 
@@ -84,6 +86,12 @@ class Container(containers.DeclarativeContainer):
     replay_webhook = providers.Factory(ReplayWebhook, uow, clock, audit)
     get_webhook_event = providers.Factory(GetWebhookEvent, uow)
     list_webhook_events = providers.Factory(ListWebhookEvents, uow)
+    work_signal = providers.Selector(
+        config.storage,
+        memory=providers.Factory(InMemoryWorkSignal, memory_store),
+        postgres=providers.Factory(PgWorkSignal, config.database_url),
+    )
+    worker = providers.Factory(Worker, process_webhooks, work_signal)
 
 
 def build_container(settings: Settings, storage: Storage = "postgres", database_url: str | None = None) -> Container:

@@ -25,7 +25,7 @@ from domain.audit import AuditEntry
 from domain.catalog import Product
 from domain.customers import Customer
 from domain.orders import Order
-from domain.webhooks import WebhookEvent
+from domain.webhooks import WebhookEvent, WebhookStatus
 
 
 class InMemoryProductRepository(ProductRepository):
@@ -166,6 +166,7 @@ class InMemoryWebhookInbox(WebhookInbox):
             return detached(self._store.webhook_events[existing]), True
         self._journal.put(self._store.webhook_events, event.id, detached(event))
         self._journal.put(self._store.webhook_ids_by_key, key, event.id)
+        self._store.webhooks_due.set()
         return detached(event), False
 
     async def claim_due(self, now: datetime, limit: int) -> list[WebhookEvent]:
@@ -180,6 +181,8 @@ class InMemoryWebhookInbox(WebhookInbox):
     async def save(self, events: Sequence[WebhookEvent]) -> None:
         for event in events:
             self._journal.put(self._store.webhook_events, event.id, detached(event))
+            if event.status is WebhookStatus.RECEIVED:
+                self._store.webhooks_due.set()
 
     async def list(self, query: WebhookQuery) -> list[WebhookEvent]:
         matches = [

@@ -39,6 +39,8 @@ class InMemoryStore:
     audit: list[AuditEntry] = field(default_factory=list)
     webhook_events: dict[UUID, WebhookEvent] = field(default_factory=dict)
     webhook_ids_by_key: dict[tuple[str, str], UUID] = field(default_factory=dict)
+    webhooks_due: asyncio.Event = field(default_factory=asyncio.Event)
+    """Set when an event may have become due; a rolled-back record only wakes a worker for nothing."""
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 

@@ -14,7 +14,7 @@ from adapters.memory.repositories import (
     InMemoryWebhookInbox,
 )
 from adapters.memory.store import InMemoryStore, Journal
-from application.ports import HealthProbe, UnitOfWork, UnitOfWorkFactory
+from application.ports import HealthProbe, UnitOfWork, UnitOfWorkFactory, WorkSignal
 
 
 class InMemoryUnitOfWork(UnitOfWork):
@@ -64,6 +64,26 @@ class InMemoryUnitOfWorkFactory(UnitOfWorkFactory):
 
     def __call__(self) -> InMemoryUnitOfWork:
         return InMemoryUnitOfWork(self._store)
+
+
+class InMemoryWorkSignal(WorkSignal):
+    def __init__(self, store: InMemoryStore) -> None:
+        self._store = store
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        return None
+
+    async def wait(self) -> None:
+        await self._store.webhooks_due.wait()
+        self._store.webhooks_due.clear()
 
 
 class InMemoryHealthProbe(HealthProbe):

@@ -1,0 +1,81 @@
+"""The webhook worker: drains due inbox events, sleeping between batches until woken or polled."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+
+from litestar import Litestar
+
+from application.ports import WorkSignal
+from application.use_cases.process_webhooks import ProcessDueWebhooks
+
+logger = logging.getLogger("tessera.worker")
+
+
+class Worker:
+    """Any number may run against one database: each batch is claimed with SKIP LOCKED.
+
+    Stopping lets the batch in hand finish (and commit), then returns; a worker killed outright
+    commits nothing and its claimed events stay due for the others.
+    """
+
+    def __init__(
+        self, process: ProcessDueWebhooks, signal: WorkSignal, *, batch_size: int = 100, poll_interval: float = 1.0
+    ) -> None:
+        self._process = process
+        self._signal = signal
+        self._batch_size = batch_size
+        self._poll_interval = poll_interval
+
+    async def run(self, stop: asyncio.Event) -> None:
+        async with self._signal:
+            while not stop.is_set():
+                if await self._step() < self._batch_size:
+                    await self._idle(stop)
+
+    async def _step(self) -> int:
+        try:
+            return await self._process(self._batch_size)
+        # The loop must outlive a database outage or a bug in one batch; the batch rolled back
+        # and its events stay due, so the next step retries them.
+        except Exception:  # noqa: BLE001
+            logger.exception("a webhook batch failed; retrying after the poll interval")
+            return 0
+
+    async def _idle(self, stop: asyncio.Event) -> None:
+        """Until a notification, a stop request or the poll interval, whichever comes first."""
+        waits = [asyncio.ensure_future(self._signal.wait()), asyncio.ensure_future(stop.wait())]
+        try:
+            await asyncio.wait(waits, timeout=self._poll_interval, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiting in waits:
+                waiting.cancel()
+            await asyncio.gather(*waits, return_exceptions=True)
+
+
+def run_alongside(app: Litestar, worker: Worker) -> None:
+    """Runs the worker in the app's event loop, from startup until shutdown; it stops before
+    the app's own shutdown hooks release the database."""
+    stop = asyncio.Event()
+    tasks: list[asyncio.Task[None]] = []
+
+    async def start() -> None:
+        tasks.append(asyncio.create_task(worker.run(stop)))
+
+    async def finish() -> None:
+        stop.set()
+        await asyncio.gather(*tasks)
+
+    app.on_startup.append(start)
+    app.on_shutdown.insert(0, finish)
+
+
+async def run_until_signalled(worker: Worker) -> None:
+    """`tessera worker`: SIGINT or SIGTERM asks for a graceful stop."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for stop_signal in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(stop_signal, stop.set)
+    await worker.run(stop)
