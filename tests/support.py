@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from standardwebhooks import Webhook
 
-from application.ports import Clock, IdGenerator
+from application.ports import Clock, IdGenerator, UnitOfWork, WebhookHandler
+from domain.audit import AuditEntry
+from domain.webhooks import WebhookEvent
 
 
 class FrozenClock(Clock):
@@ -51,3 +53,22 @@ def sandbox_delivery(
         "webhook-signature": Webhook(secret).sign(event_id, signed_at, body.decode()),
     }
     return body, headers
+
+
+class FailsThen(WebhookHandler):
+    """A test handler: writes its effect (an audit entry, action `test.effect`), then fails for
+    its first `failures` calls, so a test sees whether a failed attempt's writes were undone.
+    Random entry ids: worker processes each start their own sequences."""
+
+    def __init__(self, failures: int = 0) -> None:
+        self.failures = failures
+        self.calls = 0
+
+    async def __call__(self, event: WebhookEvent, uow: UnitOfWork) -> None:
+        self.calls += 1
+        await uow.audit.append(
+            AuditEntry(id=uuid4(), entity_type="webhook_event", entity_id=event.id, action="test.effect",
+                       actor="test", occurred_at=datetime.now(UTC))
+        )
+        if self.calls <= self.failures:
+            raise RuntimeError(f"failure {self.calls}")

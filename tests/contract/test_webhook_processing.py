@@ -9,27 +9,13 @@ from datetime import timedelta
 from adapters.system import UuidV7Generator
 from application.auditing import AuditRecorder
 from application.commands import ReplayWebhook as ReplayWebhookCommand
-from application.ports import AuditQuery, UnitOfWork, UnitOfWorkFactory, WebhookHandler
+from application.ports import AuditQuery, UnitOfWorkFactory, WebhookHandler
 from application.use_cases.process_webhooks import ProcessDueWebhooks
 from application.use_cases.replay_webhook import ReplayWebhook
 from application.webhook_handlers import WebhookHandlers
 from domain.webhooks import RetryPolicy, WebhookEvent, WebhookStatus
-from tests.contract.builders import T0, a_webhook_event, an_audit_entry
-from tests.support import FrozenClock
-
-
-class FailsThen(WebhookHandler):
-    """Writes its effect, then fails for its first `failures` calls."""
-
-    def __init__(self, failures: int) -> None:
-        self.failures = failures
-        self.calls = 0
-
-    async def __call__(self, event: WebhookEvent, uow: UnitOfWork) -> None:
-        self.calls += 1
-        await uow.audit.append(an_audit_entry(entity_id=event.id, action="test.effect"))
-        if self.calls <= self.failures:
-            raise RuntimeError(f"failure {self.calls}")
+from tests.contract.builders import T0, a_webhook_event
+from tests.support import FailsThen, FrozenClock
 
 
 async def _run(uow_factory: UnitOfWorkFactory, handler: WebhookHandler, steps: int) -> tuple[WebhookEvent, int]:

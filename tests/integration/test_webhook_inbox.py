@@ -7,7 +7,6 @@ import base64
 import multiprocessing
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
-from uuid import uuid4
 
 import httpx
 import pytest
@@ -18,15 +17,14 @@ from adapters.postgres.engine import create_engine
 from adapters.postgres.uow import PgUnitOfWorkFactory
 from adapters.system import SystemClock, UuidV7Generator
 from application.auditing import AuditRecorder
-from application.ports import UnitOfWork, WebhookHandler
 from application.use_cases.process_webhooks import ProcessDueWebhooks
 from application.webhook_handlers import WebhookHandlers
-from domain.webhooks import RetryPolicy, WebhookEvent
+from domain.webhooks import RetryPolicy
 from entrypoints.config import Settings
 from entrypoints.container import Container, build_container, close_container
 from entrypoints.http import create_app
-from tests.contract.builders import a_webhook_event, an_audit_entry
-from tests.support import sandbox_delivery
+from tests.contract.builders import a_webhook_event
+from tests.support import FailsThen, sandbox_delivery
 
 OLD = "whsec_" + base64.b64encode(b"integration-old-secret-32-bytes!").decode()
 NEW = "whsec_" + base64.b64encode(b"integration-new-secret-32-bytes!").decode()
@@ -35,18 +33,10 @@ EFFECTS = text("SELECT entity_id, count(*) FROM audit_log WHERE action = 'test.e
 EVENTS = text("SELECT provider_event_id, status, signature_verified FROM webhook_events ORDER BY provider_event_id")
 
 
-class CountEffect(WebhookHandler):
-    """The test's business effect: one audit entry per application of an event (random ids:
-    the builders' sequential ones restart in every worker process)."""
-
-    async def __call__(self, event: WebhookEvent, uow: UnitOfWork) -> None:
-        await uow.audit.append(an_audit_entry(id=uuid4(), entity_id=event.id, action="test.effect"))
-
-
 @pytest.fixture
 async def container(clean_database: str) -> AsyncIterator[Container]:
     container = build_container(Settings(sandbox_webhook_secret=f"{OLD}, {NEW}"), "postgres", clean_database)
-    container.webhook_handlers().register("sandbox", "payment.captured", CountEffect())
+    container.webhook_handlers().register("sandbox", "payment.captured", FailsThen())
     yield container
     await close_container(container)
 
@@ -145,7 +135,7 @@ def _drain(database_url: str, start: multiprocessing.synchronize.Barrier, handle
 async def _drain_async(database_url: str, start: multiprocessing.synchronize.Barrier) -> int:
     engine = create_engine(database_url, pool_size=2)
     handlers = WebhookHandlers()
-    handlers.register("sandbox", "payment.captured", CountEffect())
+    handlers.register("sandbox", "payment.captured", FailsThen())
     clock = SystemClock()
     process = ProcessDueWebhooks(
         PgUnitOfWorkFactory(engine), clock, AuditRecorder(clock, UuidV7Generator()), handlers, RetryPolicy()

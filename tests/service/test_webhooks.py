@@ -13,32 +13,17 @@ from application.commands import ListWebhookEvents as ListWebhookEventsQuery
 from application.commands import RecordWebhook as RecordWebhookCommand
 from application.commands import ReplayWebhook as ReplayWebhookCommand
 from application.errors import InvalidRequest, InvalidSignature, NotFound
-from application.ports import AuditQuery, UnitOfWork, WebhookHandler
+from application.ports import AuditQuery
 from application.use_cases.get_webhook_event import GetWebhookEvent
 from application.use_cases.list_webhook_events import ListWebhookEvents
 from application.use_cases.process_webhooks import ProcessDueWebhooks
 from application.use_cases.record_webhook import RecordWebhook
 from application.use_cases.replay_webhook import ReplayWebhook
 from application.webhook_handlers import WebhookHandlers
-from domain.webhooks import RetryPolicy, WebhookEvent, WebhookStatus
-from tests.contract.builders import an_audit_entry
-from tests.support import FrozenClock, SequentialIds, sandbox_delivery
+from domain.webhooks import RetryPolicy, WebhookStatus
+from tests.support import FailsThen, FrozenClock, SequentialIds, sandbox_delivery
 
 SECRET = "whsec_" + base64.b64encode(b"service-test-secret-32-bytes-abc").decode()
-
-
-class Flaky(WebhookHandler):
-    """Fails its first `failures` calls, each after writing an audit entry that must be undone."""
-
-    def __init__(self, failures: int) -> None:
-        self.failures = failures
-        self.calls = 0
-
-    async def __call__(self, event: WebhookEvent, uow: UnitOfWork) -> None:
-        self.calls += 1
-        await uow.audit.append(an_audit_entry(entity_id=event.id, action="test.effect"))
-        if self.calls <= self.failures:
-            raise RuntimeError(f"failure {self.calls}")
 
 
 @dataclass
@@ -99,7 +84,7 @@ async def test_unknown_providers_and_bad_signatures_record_nothing(inbox: Inbox)
 
 
 async def test_a_handler_failing_twice_then_succeeding_ends_processed_after_three_attempts(inbox: Inbox) -> None:
-    handler = Flaky(failures=2)
+    handler = FailsThen(failures=2)
     inbox.handlers.register("sandbox", "payment.captured", handler)
     event_id = (await inbox.deliver()).event.id
     assert await inbox.process(10) == 1
@@ -119,7 +104,7 @@ async def test_a_handler_failing_twice_then_succeeding_ends_processed_after_thre
 
 
 async def test_an_always_failing_handler_ends_dead_and_a_replay_once_fixed_processes_it(inbox: Inbox) -> None:
-    handler = Flaky(failures=10**6)
+    handler = FailsThen(failures=10**6)
     inbox.handlers.register("sandbox", "payment.captured", handler)
     event_id = (await inbox.deliver()).event.id
     for _ in range(4):
@@ -151,7 +136,7 @@ async def test_replaying_an_unknown_event_is_not_found(inbox: Inbox) -> None:
 
 
 async def test_listing_filters_and_pages(inbox: Inbox) -> None:
-    inbox.handlers.register("sandbox", "payment.captured", Flaky(failures=0))
+    inbox.handlers.register("sandbox", "payment.captured", FailsThen(failures=0))
     for n in range(3):
         await inbox.deliver(f"evt_{n}")
         inbox.clock.advance(seconds=1)
