@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
@@ -39,6 +41,7 @@ class Settings:
     paypal_webhook_id: str | None = None
     paypal_api_base: str | None = None
     sandbox_webhook_secret: str | None = None
+    webhook_max_attempts: int = 17
 
     @property
     def embedded_pgdata(self) -> Path:
@@ -102,6 +105,17 @@ def _order_prefix(name: str, raw: str) -> str:
         raise ConfigError(f"{name}: {exc.message}, got {raw!r}") from exc
 
 
+def _webhook_secrets(name: str, raw: str) -> str:
+    """Comma-separated Standard Webhooks secrets (`whsec_` + base64), checked now rather than
+    on the first delivery, where a bad one would fail a provider's request."""
+    for secret in (piece.strip() for piece in raw.split(",")):
+        try:
+            base64.b64decode(secret.removeprefix("whsec_"), validate=True)
+        except (ValueError, binascii.Error):
+            raise ConfigError(f"{name} must be comma-separated whsec_<base64> secrets") from None
+    return raw
+
+
 def _log_format(name: str, raw: str) -> str:
     if raw not in LOG_FORMATS:
         raise ConfigError(f"{name} must be one of {', '.join(LOG_FORMATS)}, got {raw!r}")
@@ -117,5 +131,7 @@ _PARSERS: dict[str, Callable[[str, str], object]] = {
     "checkout_ttl": _positive_int,
     "max_body_bytes": _positive_int,
     "log_format": _log_format,
+    "sandbox_webhook_secret": _webhook_secrets,
+    "webhook_max_attempts": _positive_int,
 }
 """How each setting is read from its variable's text; the rest are plain strings."""

@@ -78,7 +78,7 @@ class Container(containers.DeclarativeContainer):
     webhook_verifiers = providers.Singleton(configured_webhook_verifiers, config.sandbox_webhook_secrets)
     # The payment features register what each provider event does here.
     webhook_handlers = providers.Singleton(WebhookHandlers)
-    webhook_retry_policy = providers.Singleton(RetryPolicy)
+    webhook_retry_policy = providers.Singleton(RetryPolicy, max_attempts=config.webhook_max_attempts)
     record_webhook = providers.Factory(RecordWebhook, uow, clock, ids, audit, webhook_verifiers)
     process_webhooks = providers.Factory(
         ProcessDueWebhooks, uow, clock, audit, webhook_handlers, webhook_retry_policy
@@ -107,6 +107,7 @@ def build_container(settings: Settings, storage: Storage = "postgres", database_
             "order_prefix": settings.order_prefix,
             "order_ttl": timedelta(seconds=settings.order_ttl),
             "max_body_bytes": settings.max_body_bytes,
+            "webhook_max_attempts": settings.webhook_max_attempts,
             # Comma-separated: during a roll, old and new secrets are both accepted.
             "sandbox_webhook_secrets": [
                 secret.strip() for secret in (settings.sandbox_webhook_secret or "").split(",") if secret.strip()

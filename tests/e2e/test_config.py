@@ -37,9 +37,20 @@ def test_environment_wins_over_the_env_file(tmp_path: Path) -> None:
         ("TESSERA_ORDER_PREFIX", "tsr-"),
         ("TESSERA_DATABASE_URL", "mysql://db/tessera"),
         ("TESSERA_PUBLIC_URL", "tessera.example.com"),
+        ("TESSERA_SANDBOX_WEBHOOK_SECRET", "whsec_not base64!"),
+        ("TESSERA_SANDBOX_WEBHOOK_SECRET", "whsec_c2VjcmV0,whsec_%%%"),
+        ("TESSERA_WEBHOOK_MAX_ATTEMPTS", "0"),
     ],
 )
 def test_invalid_values_name_the_variable(variable: str, value: str, tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as error:
         Settings.from_env({variable: value}, env_file=tmp_path / "missing.env")
     assert str(error.value).startswith(variable) and "\n" not in str(error.value)
+
+
+def test_rolled_webhook_secrets_and_retry_limit_are_read(tmp_path: Path) -> None:
+    settings = Settings.from_env(
+        {"TESSERA_SANDBOX_WEBHOOK_SECRET": "whsec_b2xk, whsec_bmV3", "TESSERA_WEBHOOK_MAX_ATTEMPTS": "5"},
+        env_file=tmp_path / "missing.env",
+    )
+    assert (settings.sandbox_webhook_secret, settings.webhook_max_attempts) == ("whsec_b2xk, whsec_bmV3", 5)
