@@ -28,6 +28,7 @@ class Worker:
         self._signal = signal
         self._batch_size = batch_size
         self._poll_interval = poll_interval
+        self._failing = False
 
     async def run(self, stop: asyncio.Event) -> None:
         async with self._signal:
@@ -37,12 +38,19 @@ class Worker:
 
     async def _step(self) -> int:
         try:
-            return await self._process(self._batch_size)
+            processed = await self._process(self._batch_size)
         # The loop must outlive a database outage or a bug in one batch; the batch rolled back
-        # and its events stay due, so the next step retries them.
+        # and its events stay due, so the next step retries them. One traceback per streak of
+        # failures: an outage must not write one every poll interval.
         except Exception:  # noqa: BLE001
-            logger.exception("a webhook batch failed; retrying after the poll interval")
+            if not self._failing:
+                logger.exception("webhook batches are failing; retrying every %.1f s", self._poll_interval)
+            self._failing = True
             return 0
+        if self._failing:
+            logger.info("webhook batches succeed again")
+            self._failing = False
+        return processed
 
     async def _idle(self, stop: asyncio.Event) -> None:
         """Until a notification, a stop request or the poll interval, whichever comes first."""
