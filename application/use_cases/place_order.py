@@ -83,8 +83,11 @@ class PlaceOrder:
         )
 
         async with self._uow() as uow:
-            products = await uow.products.lock_by_skus(sorted({r.sku for r in requests}))
+            # Shared rows are locked as late as possible: the customer first (only this buyer's
+            # orders wait on it), then the products, then the day's order-number row, which
+            # every order needs and holds until commit.
             customer = await uow.customers.upsert_by_email(applicant)
+            products = await uow.products.lock_by_skus(sorted({r.sku for r in requests}))
             order_id = self._ids.new_id()
             order = Order.place(
                 id=order_id,
@@ -99,7 +102,6 @@ class PlaceOrder:
                 metadata=metadata,
             )
             await uow.products.save(list(products.values()))
-            # The day's counter row is the one lock every order shares: take it last.
             sequence = await uow.order_numbers.next_for_day(now.date())
             order.number = format_order_number(self._policy.number_prefix, now.date(), sequence)
             await uow.orders.add(order)
