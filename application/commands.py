@@ -115,3 +115,16 @@ class ListWebhookEvents:
     provider: str | None = None
     status: str | None = None
     type: str | None = None
+
+
+@dataclass(frozen=True)
+class CreateApiKey:
+    name: str
+    scope: str
+    actor: str
+
+
+@dataclass(frozen=True)
+class RevokeApiKey:
+    key_id: UUID
+    actor: str

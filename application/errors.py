@@ -33,3 +33,15 @@ class InvalidSignature(DomainError):
     """A webhook's signature, timestamp or signing headers do not verify; nothing is recorded."""
 
     code = "invalid_signature"
+
+
+class Unauthenticated(DomainError):
+    """No API key, or one that is unknown or revoked. Says nothing about which."""
+
+    code = "unauthenticated"
+
+
+class Forbidden(DomainError):
+    """The API key is valid but its scope does not cover the request."""
+
+    code = "forbidden"

@@ -11,6 +11,7 @@ from types import TracebackType
 from typing import Protocol, Self
 from uuid import UUID
 
+from domain.api_keys import ApiKey
 from domain.audit import AuditEntry
 from domain.catalog import Product
 from domain.customers import Customer
@@ -169,6 +170,27 @@ class WebhookInbox(Protocol):
         """Newest first by (received_at, id)."""
 
 
+class ApiKeyRepository(Protocol):
+    @abstractmethod
+    async def add(self, key: ApiKey) -> None: ...
+
+    @abstractmethod
+    async def get(self, key_id: UUID, *, lock: bool = False) -> ApiKey | None:
+        """With `lock`, the key's row stays locked until the unit of work ends."""
+
+    @abstractmethod
+    async def find_by_secret_hash(self, secret_hash: bytes) -> ApiKey | None:
+        """The key whose secret hashes to `secret_hash`, revoked or not (hashes are unique)."""
+
+    @abstractmethod
+    async def save(self, key: ApiKey) -> None:
+        """Persists the revocation; name, scope and secret never change."""
+
+    @abstractmethod
+    async def list(self) -> list[ApiKey]:
+        """Every key, revoked ones too, oldest first by (created_at, id). Keys are few."""
+
+
 class UnitOfWork(Protocol):
     """One transaction. Leaving the block without `commit()` rolls everything back."""
 
@@ -178,6 +200,7 @@ class UnitOfWork(Protocol):
     order_numbers: OrderNumberSequence
     audit: AuditLog
     webhooks: WebhookInbox
+    api_keys: ApiKeyRepository
 
     @abstractmethod
     async def __aenter__(self) -> Self: ...

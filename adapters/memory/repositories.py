@@ -10,6 +10,7 @@ from uuid import UUID
 from adapters.memory.store import InMemoryStore, Journal, detached
 from application.errors import AlreadyExists
 from application.ports import (
+    ApiKeyRepository,
     AuditLog,
     AuditQuery,
     CustomerRepository,
@@ -21,6 +22,7 @@ from application.ports import (
     WebhookInbox,
     WebhookQuery,
 )
+from domain.api_keys import ApiKey
 from domain.audit import AuditEntry
 from domain.catalog import Product
 from domain.customers import Customer
@@ -195,3 +197,28 @@ class InMemoryWebhookInbox(WebhookInbox):
         ]
         matches.sort(key=lambda e: (e.received_at, e.id), reverse=True)
         return [detached(e) for e in matches[: query.limit]]
+
+
+class InMemoryApiKeyRepository(ApiKeyRepository):
+    def __init__(self, store: InMemoryStore, journal: Journal) -> None:
+        self._store = store
+        self._journal = journal
+
+    async def add(self, key: ApiKey) -> None:
+        if key.id in self._store.api_keys or await self.find_by_secret_hash(key.secret_hash):
+            raise AlreadyExists(f"API key {key.id} already exists")
+        self._journal.put(self._store.api_keys, key.id, detached(key))
+
+    async def get(self, key_id: UUID, *, lock: bool = False) -> ApiKey | None:
+        key = self._store.api_keys.get(key_id)
+        return detached(key) if key else None
+
+    async def find_by_secret_hash(self, secret_hash: bytes) -> ApiKey | None:
+        key = next((k for k in self._store.api_keys.values() if k.secret_hash == secret_hash), None)
+        return detached(key) if key else None
+
+    async def save(self, key: ApiKey) -> None:
+        self._journal.put(self._store.api_keys, key.id, detached(key))
+
+    async def list(self) -> list[ApiKey]:
+        return [detached(k) for k in sorted(self._store.api_keys.values(), key=lambda k: (k.created_at, k.id))]

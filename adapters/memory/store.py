@@ -15,6 +15,7 @@ from datetime import date
 from typing import Any, TypeVar
 from uuid import UUID
 
+from domain.api_keys import ApiKey
 from domain.audit import AuditEntry
 from domain.catalog import Product
 from domain.customers import Customer
@@ -41,6 +42,7 @@ class InMemoryStore:
     webhook_ids_by_key: dict[tuple[str, str], UUID] = field(default_factory=dict)
     webhooks_due: asyncio.Event = field(default_factory=asyncio.Event)
     """Set when an event may have become due; a rolled-back record only wakes a worker for nothing."""
+    api_keys: dict[UUID, ApiKey] = field(default_factory=dict)
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 

@@ -6,6 +6,7 @@ from types import TracebackType
 from typing import Self
 
 from adapters.memory.repositories import (
+    InMemoryApiKeyRepository,
     InMemoryAuditLog,
     InMemoryCustomerRepository,
     InMemoryOrderNumberSequence,
@@ -29,6 +30,7 @@ class InMemoryUnitOfWork(UnitOfWork):
         self.order_numbers = InMemoryOrderNumberSequence(store, self._journal)
         self.audit = InMemoryAuditLog(store, self._journal)
         self.webhooks = InMemoryWebhookInbox(store, self._journal)
+        self.api_keys = InMemoryApiKeyRepository(store, self._journal)
 
     async def __aenter__(self) -> Self:
         await self._store.lock.acquire()

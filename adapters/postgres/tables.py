@@ -189,6 +189,23 @@ webhook_events = Table(
     Index("ix_webhook_events_received_at_id", text("received_at DESC"), text("id DESC")),
 )
 
+API_KEY_SCOPES = ("storefront", "admin")
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("name", String(100), nullable=False),
+    Column("scope", String(16), nullable=False),
+    Column("prefix", String(16), nullable=False),
+    # SHA-256 of the secret, never the secret: every request finds its key through this index.
+    Column("secret_hash", LargeBinary, nullable=False, unique=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True)),
+    CheckConstraint(f"scope IN ({', '.join(repr(s) for s in API_KEY_SCOPES)})", name="scope_known"),
+    CheckConstraint("octet_length(secret_hash) = 32", name="secret_hash_is_sha256"),
+)
+
 __all__ = [
     "metadata",
     "products",
@@ -198,4 +215,5 @@ __all__ = [
     "order_number_counters",
     "audit_log",
     "webhook_events",
+    "api_keys",
 ]

@@ -1,4 +1,4 @@
-"""The PostgreSQL unit of work: one pooled connection, one transaction, six repositories."""
+"""The PostgreSQL unit of work: one pooled connection, one transaction, seven repositories."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from adapters.postgres.api_keys import PgApiKeyRepository
 from adapters.postgres.repositories import (
     PgAuditLog,
     PgCustomerRepository,
@@ -76,6 +77,7 @@ class PgUnitOfWork(UnitOfWork):
         self.order_numbers = PgOrderNumberSequence(connection)
         self.audit = PgAuditLog(connection)
         self.webhooks = PgWebhookInbox(connection)
+        self.api_keys = PgApiKeyRepository(connection)
         return self
 
     async def __aexit__(
