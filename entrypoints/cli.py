@@ -22,6 +22,8 @@ import uvicorn
 from adapters.postgres import migrator
 from adapters.postgres.embedded import start_embedded, stop_embedded
 from application import commands
+from application.use_cases.create_api_key import IssuedApiKey
+from domain.api_keys import ApiKey, ApiKeyScope
 from domain.errors import DomainError
 from domain.money import Money
 from domain.orders import OrderStatus
@@ -37,6 +39,7 @@ from entrypoints.http.schemas import (
     ProductOut,
     WireError,
     decode_json,
+    timestamp,
 )
 from entrypoints.http.webhooks import WebhookEventListOut, WebhookEventOut
 from entrypoints.logs import configure_logging
@@ -44,6 +47,7 @@ from entrypoints.worker import run_alongside, run_until_signalled
 
 T = TypeVar("T")
 ACTOR = "cli"
+SERVE_ACTOR = "system:serve"
 logger = logging.getLogger("tessera.cli")
 
 EXIT_CODES = {
@@ -55,6 +59,8 @@ EXIT_CODES = {
     "validation_failed": 2,
     "currency_mismatch": 2,
     "not_found": 3,
+    "unauthenticated": 7,
+    "forbidden": 7,
     "already_exists": 4,
     "invalid_state": 4,
     "sold_out": 4,
@@ -130,6 +136,7 @@ def serve(settings: Settings, host: str, port: int, memory: bool, no_worker: boo
     try:
         with _storage(settings, memory, migrate=True) as (storage, url, where):
             container = build_container(settings, storage, url)
+            _print_initial_keys(asyncio.run(_bootstrap_keys(container)))
             click.echo(f"Tessera listening on http://{host}:{port} (database: {where})")
             app = create_app(container)
             if not no_worker:
@@ -137,6 +144,22 @@ def serve(settings: Settings, host: str, port: int, memory: bool, no_worker: boo
             uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)
     except _Stop:
         pass
+
+
+async def _bootstrap_keys(container: Container) -> list[IssuedApiKey]:
+    try:
+        return await container.bootstrap_api_keys()(SERVE_ACTOR)
+    finally:
+        # The pool's connections belong to this event loop; uvicorn serves from another.
+        await close_container(container)
+
+
+def _print_initial_keys(issued: list[IssuedApiKey]) -> None:
+    if not issued:
+        return
+    click.echo("No API keys existed, so these were created. Their secrets are shown this once only:")
+    for item in issued:
+        click.echo(f"  {item.key.scope.value} API key ({item.key.id}): {item.secret}")
 
 
 @main.command()
@@ -194,6 +217,71 @@ def db_status(settings: Settings, as_json: bool) -> None:
 def db_sql(from_rev: str | None, to_rev: str) -> None:
     """Print the SQL an upgrade would run, without touching any database."""
     click.echo(migrator.offline_sql(from_rev, to_rev), nl=False)
+
+
+# -- keys ----------------------------------------------------------------------------------
+
+
+class ApiKeyOut(msgspec.Struct):
+    id: UUID
+    name: str
+    scope: str
+    prefix: str
+    created_at: str
+    revoked_at: str | None
+
+    @classmethod
+    def of(cls, key: ApiKey) -> ApiKeyOut:
+        return cls(id=key.id, name=key.name, scope=key.scope.value, prefix=key.prefix,
+                   created_at=timestamp(key.created_at),
+                   revoked_at=timestamp(key.revoked_at) if key.revoked_at else None)
+
+
+class CreatedApiKeyOut(ApiKeyOut):
+    secret: str
+
+
+@main.group()
+def keys() -> None:
+    """API keys (`Authorization: Bearer <secret>`)."""
+
+
+@keys.command("create")
+@click.option("--name", required=True)
+@click.option("--scope", required=True, type=click.Choice([s.value for s in ApiKeyScope]))
+@json_option
+@click.pass_obj
+def keys_create(settings: Settings, name: str, scope: str, as_json: bool) -> None:
+    """Create a key; its secret is the last line printed, and is never shown again."""
+    command = commands.CreateApiKey(name=name, scope=scope, actor=ACTOR)
+    issued = _execute(settings, lambda c: c.create_api_key()(command))
+    out = CreatedApiKeyOut(**msgspec.structs.asdict(ApiKeyOut.of(issued.key)), secret=issued.secret)
+    _emit(as_json, out, f"{_key_line(out)}\nsecret (shown once, store it now):\n{issued.secret}")
+
+
+@keys.command("list")
+@json_option
+@click.pass_obj
+def keys_list(settings: Settings, as_json: bool) -> None:
+    """Every key, revoked ones too; secrets are not stored, so not shown."""
+    listed = [ApiKeyOut.of(key) for key in _execute(settings, lambda c: c.list_api_keys()())]
+    _emit(as_json, listed, "\n".join(_key_line(key) for key in listed) or "no API keys")
+
+
+@keys.command("revoke")
+@click.argument("key_id", type=click.UUID)
+@json_option
+@click.pass_obj
+def keys_revoke(settings: Settings, key_id: UUID, as_json: bool) -> None:
+    """Revoke a key: its secret stops working at once, for good."""
+    command = commands.RevokeApiKey(key_id=key_id, actor=ACTOR)
+    revoked = ApiKeyOut.of(_execute(settings, lambda c: c.revoke_api_key()(command)))
+    _emit(as_json, revoked, _key_line(revoked))
+
+
+def _key_line(key: ApiKeyOut) -> str:
+    state = f"revoked {key.revoked_at}" if key.revoked_at else "active"
+    return "  ".join((str(key.id), key.prefix + "...", key.scope, key.name, f"created {key.created_at}", state))
 
 
 # -- products ------------------------------------------------------------------------------

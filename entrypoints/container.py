@@ -17,16 +17,21 @@ from adapters.system import SystemClock, UuidV7Generator
 from application.auditing import AuditRecorder
 from application.ports import WebhookVerifier
 from application.use_cases.add_product import AddProduct
+from application.use_cases.authenticate_api_key import AuthenticateApiKey
+from application.use_cases.bootstrap_api_keys import BootstrapApiKeys
 from application.use_cases.cancel_order import CancelOrder
+from application.use_cases.create_api_key import CreateApiKey
 from application.use_cases.get_order import GetOrder
 from application.use_cases.get_product import GetProduct
 from application.use_cases.get_webhook_event import GetWebhookEvent
+from application.use_cases.list_api_keys import ListApiKeys
 from application.use_cases.list_products import ListProducts
 from application.use_cases.list_webhook_events import ListWebhookEvents
 from application.use_cases.place_order import OrderPolicy, PlaceOrder
 from application.use_cases.process_webhooks import ProcessDueWebhooks
 from application.use_cases.record_webhook import RecordWebhook
 from application.use_cases.replay_webhook import ReplayWebhook
+from application.use_cases.revoke_api_key import RevokeApiKey
 from application.use_cases.search_orders import SearchOrders
 from application.use_cases.update_product import UpdateProduct
 from application.webhook_handlers import WebhookHandlers
@@ -74,6 +79,12 @@ class Container(containers.DeclarativeContainer):
     get_order = providers.Factory(GetOrder, uow)
     search_orders = providers.Factory(SearchOrders, uow)
     cancel_order = providers.Factory(CancelOrder, uow, clock, audit)
+
+    create_api_key = providers.Factory(CreateApiKey, uow, clock, ids, audit)
+    bootstrap_api_keys = providers.Factory(BootstrapApiKeys, uow, create_api_key)
+    list_api_keys = providers.Factory(ListApiKeys, uow)
+    revoke_api_key = providers.Factory(RevokeApiKey, uow, clock, audit)
+    authenticate_api_key = providers.Factory(AuthenticateApiKey, uow)
 
     webhook_verifiers = providers.Singleton(configured_webhook_verifiers, config.sandbox_webhook_secrets)
     # The payment features register what each provider event does here.

@@ -1,4 +1,4 @@
-"""Deterministic time and ids for tests."""
+"""Deterministic time and ids, webhook deliveries and API keys for tests."""
 
 from __future__ import annotations
 
@@ -8,9 +8,11 @@ from uuid import UUID, uuid4
 
 from standardwebhooks import Webhook
 
+from application.commands import CreateApiKey
 from application.ports import Clock, IdGenerator, UnitOfWork, WebhookHandler
 from domain.audit import AuditEntry
 from domain.webhooks import WebhookEvent
+from entrypoints.container import Container
 
 
 class FrozenClock(Clock):
@@ -72,3 +74,9 @@ class FailsThen(WebhookHandler):
         )
         if self.calls <= self.failures:
             raise RuntimeError(f"failure {self.calls}")
+
+
+async def issue_key(container: Container, scope: str = "admin") -> str:
+    """A new API key's secret, for a test client's `Authorization` header."""
+    issued = await container.create_api_key()(CreateApiKey(name=f"test {scope}", scope=scope, actor="test"))
+    return issued.secret

@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from litestar import Litestar, Request
+from litestar import Litestar, Request, Router
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin
 
 from entrypoints.container import Container, close_container
+from entrypoints.http.auth import OPEN, REQUIRES_KEY, SECURITY_COMPONENTS, api_key_guard, request_actor
 from entrypoints.http.health import HealthController
 from entrypoints.http.orders import OrderController
 from entrypoints.http.problems import problem_details_plugin
@@ -42,6 +43,7 @@ def create_app(container: Container) -> Litestar:
 
     app = Litestar(
         route_handlers=[ProductController, OrderController, WebhookController, WebhookEventController, HealthController],
+        guards=[api_key_guard(container.authenticate_api_key())],
         dependencies={
             "actor": Provide(request_actor, sync_to_thread=False),
             **{name: Provide(_provider(container, name), sync_to_thread=False) for name in PROVIDED},
@@ -51,17 +53,19 @@ def create_app(container: Container) -> Litestar:
         plugins=[problem_details_plugin()],
         on_shutdown=[close],
         openapi_config=OpenAPIConfig(
-            title="Tessera", version="1.0.0", path="/schema", render_plugins=[ScalarRenderPlugin()]
+            title="Tessera",
+            version="1.0.0",
+            path="/schema",
+            # The document describes the API to anyone who is about to ask for a key.
+            openapi_router=Router("/schema", route_handlers=[], include_in_schema=False, opt=OPEN),
+            render_plugins=[ScalarRenderPlugin()],
+            components=SECURITY_COMPONENTS,
+            security=REQUIRES_KEY,
         ),
         logging_config=None,
     )
     app.asgi_handler = RequestContext(app.asgi_handler)
     return app
-
-
-def request_actor() -> str:
-    """Who the audit trail names for this request; API keys will refine it."""
-    return "api"
 
 
 async def check_json_body(request: Request[Any, Any, Any]) -> None:

@@ -7,6 +7,7 @@ from litestar.params import SkipValidation
 from msgspec import Struct
 
 from application.ports import HealthProbe
+from entrypoints.http.auth import NO_KEY, OPEN
 
 
 class LiveOut(Struct):
@@ -20,6 +21,8 @@ class ReadyOut(Struct):
 
 class HealthController(Controller):
     path = "/health"
+    opt = OPEN
+    security = NO_KEY
     tags = ["operations"]
 
     @get("/live")

@@ -14,6 +14,7 @@ from application.use_cases.get_order import GetOrder
 from application.use_cases.place_order import PlaceOrder
 from application.use_cases.search_orders import SearchOrders
 from domain.orders import OrderStatus
+from entrypoints.http.auth import STOREFRONT
 from entrypoints.http.problems import BODY_PROBLEMS, problem_responses
 from entrypoints.http.schemas import Cursor, Limit, OrderListOut, OrderOut, PlaceOrderIn
 
@@ -22,13 +23,13 @@ class OrderController(Controller):
     path = "/v1/orders"
     tags = ["orders"]
 
-    @post(responses=problem_responses(*BODY_PROBLEMS, "currency_mismatch", "sold_out"))
+    @post(opt=STOREFRONT, responses=problem_responses(*BODY_PROBLEMS, "currency_mismatch", "sold_out"))
     async def place(
         self, data: JSONBody[PlaceOrderIn], place_order: NamedDependency[PlaceOrder], actor: NamedDependency[str]
     ) -> OrderOut:
         return OrderOut.of(await place_order(data.to_command(actor)))
 
-    @get("/{order_id:str}", responses=problem_responses("not_found"))
+    @get("/{order_id:str}", opt=STOREFRONT, responses=problem_responses("not_found"))
     async def show(self, order_id: FromPath[UUID], get_order: NamedDependency[GetOrder]) -> OrderOut:
         return OrderOut.of(await get_order(order_id))
 

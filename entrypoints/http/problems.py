@@ -32,6 +32,8 @@ PROBLEMS: dict[str, tuple[int, str]] = {
     "invalid_request": (400, "Invalid request"),
     "invalid_signature": (400, "Invalid signature"),
     "malformed_json": (400, "Malformed JSON body"),
+    "unauthenticated": (401, "Unauthenticated"),
+    "forbidden": (403, "Forbidden"),
     "not_found": (404, "Not found"),
     "method_not_allowed": (405, "Method not allowed"),
     "already_exists": (409, "Already exists"),
@@ -125,7 +127,9 @@ def _problem(
 
 
 def _from_domain_error(exc: DomainError) -> ProblemDetailsException:
-    problem = _problem(exc.code, exc.message, exc.errors)
+    # RFC 9110: a 401 names the scheme that would authenticate the request.
+    headers = {"WWW-Authenticate": "Bearer"} if exc.code == "unauthenticated" else None
+    problem = _problem(exc.code, exc.message, exc.errors, headers)
     if problem.status_code >= 500:
         logger.warning("%s: %s", exc.code, exc.message)
     return problem

@@ -18,6 +18,7 @@ from application.use_cases.record_webhook import RecordWebhook
 from application.use_cases.replay_webhook import ReplayWebhook
 from application.views import Page
 from domain.webhooks import WebhookEvent, WebhookStatus
+from entrypoints.http.auth import NO_KEY, OPEN
 from entrypoints.http.problems import problem_responses
 from entrypoints.http.schemas import Cursor, Limit, Timestamp, timestamp
 
@@ -67,6 +68,9 @@ class WebhookEventListOut(Struct):
 class WebhookController(Controller):
     path = "/v1/webhooks"
     tags = ["webhooks"]
+    # Authenticated by the provider's signature, not an API key.
+    opt = OPEN
+    security = NO_KEY
 
     @post("/{provider:str}", status_code=200, responses=problem_responses("invalid_signature", "not_found"))
     async def receive(

@@ -17,14 +17,19 @@ from litestar import Litestar
 from entrypoints.config import Settings
 from entrypoints.container import Container, build_container
 from entrypoints.http import create_app
+from tests.support import issue_key
 
 UNREACHABLE_DATABASE = "postgresql://postgres@127.0.0.1:1/unreachable"
 
 
 @asynccontextmanager
-async def serve(container: Container, *, expected_5xx: frozenset[int] = frozenset()) -> AsyncIterator[httpx.AsyncClient]:
-    """A client of a fresh app on `container`, running the app's startup and shutdown hooks."""
+async def serve(
+    container: Container, *, expected_5xx: frozenset[int] = frozenset(), scope: str | None = "admin"
+) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of a fresh app on `container`, running the app's startup and shutdown hooks,
+    sending a new API key of `scope` with every request (none when `scope` is None)."""
     app = create_app(container)
+    headers = {"Authorization": f"Bearer {await issue_key(container, scope)}"} if scope else {}
 
     async def no_server_errors(response: httpx.Response) -> None:
         if response.status_code >= 500 and response.status_code not in expected_5xx:
@@ -34,6 +39,7 @@ async def serve(container: Container, *, expected_5xx: frozenset[int] = frozense
     async with _lifespan(app), httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app),
         base_url="http://tessera.test",
+        headers=headers,
         event_hooks={"response": [no_server_errors]},
     ) as client:
         yield client
@@ -82,7 +88,9 @@ def any_api(request: pytest.FixtureRequest) -> httpx.AsyncClient:
 async def unreachable_api() -> AsyncIterator[httpx.AsyncClient]:
     """The API configured with a database nobody listens for."""
     container = build_container(Settings(), "postgres", UNREACHABLE_DATABASE)
-    async with serve(container, expected_5xx=frozenset({503})) as client:
+    async with serve(container, expected_5xx=frozenset({503}), scope=None) as client:
+        # No key can be issued without a database; any bearer secret makes the guard ask it.
+        client.headers["Authorization"] = "Bearer tsk_unverifiable"
         yield client
 
 

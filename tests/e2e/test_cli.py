@@ -107,3 +107,23 @@ def test_migrations_from_the_command_line(create_database: Callable[[], str]) ->
     assert status()["current"] is None
     _ok(runner.invoke(main, ["db", "upgrade", "head"], env=env))
     assert status()["up_to_date"] is True
+
+
+def test_keys_create_list_and_revoke(tessera: Tessera) -> None:
+    created = _ok(tessera("keys", "create", "--name", "shop", "--scope", "storefront"))
+    secret = created.stdout.splitlines()[-1]
+    assert secret.startswith("tsk_") and len(secret) > 40
+
+    [listed] = json.loads(_ok(tessera("keys", "list", "--json")).stdout)
+    assert (listed["name"], listed["scope"], listed["revoked_at"]) == ("shop", "storefront", None)
+    assert secret.startswith(listed["prefix"]) and "secret" not in listed
+    assert secret not in _ok(tessera("keys", "list")).stdout
+
+    as_json = json.loads(_ok(tessera("keys", "create", "--name", "ops", "--scope", "admin", "--json")).stdout)
+    assert as_json["secret"].startswith("tsk_") and as_json["scope"] == "admin"
+
+    revoked = json.loads(_ok(tessera("keys", "revoke", listed["id"], "--json")).stdout)
+    assert revoked["revoked_at"] is not None
+    _failed(tessera("keys", "revoke", listed["id"]), 4, "error: invalid_state:")
+    _failed(tessera("keys", "revoke", "0190d9a0-0000-7000-8000-000000000000"), 3, "error: not_found:")
+    _failed(tessera("keys", "create", "--name", "x", "--scope", "root"), 2, "error: usage:")

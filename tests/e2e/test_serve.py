@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -38,6 +39,7 @@ def _serving(data_dir: Path, log: Path, stop_signal: signal.Signals) -> Iterator
     try:
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
             _wait_until_ready(client, process, log)
+            client.headers["Authorization"] = f"Bearer {_initial_key(log, 'admin')}"
             yield client
         process.send_signal(stop_signal)
         assert process.wait(timeout=30) == 0, log.read_text()
@@ -60,6 +62,13 @@ def _wait_until_ready(client: httpx.Client, process: subprocess.Popen[bytes], lo
     pytest.fail(f"not ready within {READY_WITHIN:g}s:\n{log.read_text()}")
 
 
+def _initial_key(log: Path, scope: str) -> str:
+    """The key the first start printed (later starts print none; the log keeps every start)."""
+    found = re.search(rf"^  {scope} API key \(\S+\): (tsk_\S+)$", log.read_text(), re.MULTILINE)
+    assert found, log.read_text()
+    return found[1]
+
+
 def test_serve_keeps_orders_across_restarts(tmp_path: Path) -> None:
     data_dir, log = tmp_path / "data", tmp_path / "serve.log"
 
@@ -72,5 +81,9 @@ def test_serve_keeps_orders_across_restarts(tmp_path: Path) -> None:
 
     with _serving(data_dir, log, signal.SIGINT) as api:
         assert api.get(f"/v1/orders/{placed.json()['id']}").json() == placed.json()
+        storefront = {"Authorization": f"Bearer {_initial_key(log, 'storefront')}"}
+        assert api.get(f"/v1/orders/{placed.json()['id']}", headers=storefront).status_code == 200
+        assert api.get("/v1/products/day-pass", headers=storefront).status_code == 403
         assert api.get("/v1/products/day-pass").json()["sold"] == 2
     assert not (data_dir / "postgres" / "postmaster.pid").exists()
+    assert log.read_text().count("API key (") == 2, "the second start printed keys again"

@@ -1,0 +1,63 @@
+"""Who is calling: one guard for every route, declared once on the app.
+
+A route needs an admin key unless it says otherwise through its `opt`, so a route added
+later is protected without anyone remembering to protect it. `STOREFRONT` routes also take a
+storefront key; `OPEN` routes (health, provider webhooks, which the provider's signature
+authenticates instead) take none.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar.connection import ASGIConnection, Request
+from litestar.handlers import BaseRouteHandler
+from litestar.openapi.spec import Components, SecurityRequirement, SecurityScheme
+
+from application.errors import Forbidden
+from application.use_cases.authenticate_api_key import AuthenticateApiKey
+from domain.api_keys import ApiKey, ApiKeyScope
+from domain.audit import Actor
+
+SCOPE_OPT = "scope"
+OPEN: dict[str, Any] = {SCOPE_OPT: None}
+STOREFRONT: dict[str, Any] = {SCOPE_OPT: ApiKeyScope.STOREFRONT}
+_STATE_KEY = "api_key"
+
+SECURITY_SCHEME = "api_key"
+SECURITY_COMPONENTS = Components(
+    security_schemes={
+        SECURITY_SCHEME: SecurityScheme(
+            type="http", scheme="bearer", description="An API key secret (`tsk_...`): `Authorization: Bearer <secret>`."
+        )
+    }
+)
+REQUIRES_KEY: list[SecurityRequirement] = [{SECURITY_SCHEME: []}]
+NO_KEY: list[SecurityRequirement] = [{}]
+"""For OPEN routes in the OpenAPI document: an empty requirement means none is needed."""
+
+
+def api_key_guard(authenticate: AuthenticateApiKey) -> Any:
+    """The guard, bound to the container's AuthenticateApiKey."""
+
+    async def guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+        required = handler.opt.get(SCOPE_OPT, ApiKeyScope.ADMIN)
+        if required is None:
+            return
+        key = await authenticate(_bearer(connection.headers.get("authorization")))
+        if not key.scope.allows(required):
+            raise Forbidden(f"this API key's scope ({key.scope.value}) does not allow this request; it needs {required.value}")
+        connection.state[_STATE_KEY] = key
+
+    return guard
+
+
+def request_actor(request: Request[Any, Any, Any]) -> str:
+    """Who the audit trail names for this request: the API key that authenticated it."""
+    key: ApiKey = request.state[_STATE_KEY]
+    return str(Actor("api_key", str(key.id)))
+
+
+def _bearer(header: str | None) -> str | None:
+    scheme, _, secret = (header or "").partition(" ")
+    return secret.strip() if scheme.lower() == "bearer" else None
