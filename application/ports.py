@@ -15,6 +15,7 @@ from domain.api_keys import ApiKey
 from domain.audit import AuditEntry
 from domain.catalog import Product
 from domain.customers import Customer
+from domain.idempotency import IdempotencyRecord
 from domain.orders import Order, OrderStatus
 from domain.webhooks import WebhookEvent, WebhookStatus
 
@@ -191,6 +192,27 @@ class ApiKeyRepository(Protocol):
         """Every key, revoked ones too, oldest first by (created_at, id). Keys are few."""
 
 
+class IdempotencyRepository(Protocol):
+    """Idempotency records, unique per (api_key_id, key)."""
+
+    @abstractmethod
+    async def claim(self, record: IdempotencyRecord) -> tuple[IdempotencyRecord, bool]:
+        """Stores `record` unless its (api_key_id, key) is known; returns the stored record,
+        locked until the unit of work ends, and whether it was stored now. A concurrent claim
+        of the same key waits for the first unit of work and then finds its record."""
+
+    @abstractmethod
+    async def save(self, record: IdempotencyRecord) -> None:
+        """Persists fingerprint, times and response of a claimed record."""
+
+    @abstractmethod
+    async def delete(self, api_key_id: UUID, key: str) -> None: ...
+
+    @abstractmethod
+    async def purge(self, created_before: datetime) -> int:
+        """Deletes records created before the moment; returns how many."""
+
+
 class UnitOfWork(Protocol):
     """One transaction. Leaving the block without `commit()` rolls everything back."""
 
@@ -201,6 +223,7 @@ class UnitOfWork(Protocol):
     audit: AuditLog
     webhooks: WebhookInbox
     api_keys: ApiKeyRepository
+    idempotency: IdempotencyRepository
 
     @abstractmethod
     async def __aenter__(self) -> Self: ...

@@ -14,6 +14,7 @@ from application.ports import (
     AuditLog,
     AuditQuery,
     CustomerRepository,
+    IdempotencyRepository,
     OrderNumberSequence,
     OrderQuery,
     OrderRepository,
@@ -26,6 +27,7 @@ from domain.api_keys import ApiKey
 from domain.audit import AuditEntry
 from domain.catalog import Product
 from domain.customers import Customer
+from domain.idempotency import IdempotencyRecord
 from domain.orders import Order
 from domain.webhooks import WebhookEvent, WebhookStatus
 
@@ -222,3 +224,28 @@ class InMemoryApiKeyRepository(ApiKeyRepository):
 
     async def list(self) -> list[ApiKey]:
         return [detached(k) for k in sorted(self._store.api_keys.values(), key=lambda k: (k.created_at, k.id))]
+
+
+class InMemoryIdempotencyRepository(IdempotencyRepository):
+    def __init__(self, store: InMemoryStore, journal: Journal) -> None:
+        self._store = store
+        self._journal = journal
+
+    async def claim(self, record: IdempotencyRecord) -> tuple[IdempotencyRecord, bool]:
+        stored = self._store.idempotency.get((record.api_key_id, record.key))
+        if stored is not None:
+            return detached(stored), False
+        await self.save(record)
+        return detached(record), True
+
+    async def save(self, record: IdempotencyRecord) -> None:
+        self._journal.put(self._store.idempotency, (record.api_key_id, record.key), detached(record))
+
+    async def delete(self, api_key_id: UUID, key: str) -> None:
+        self._journal.remove(self._store.idempotency, (api_key_id, key))
+
+    async def purge(self, created_before: datetime) -> int:
+        expired = [k for k, r in self._store.idempotency.items() if r.created_at < created_before]
+        for key in expired:
+            await self.delete(*key)
+        return len(expired)

@@ -19,6 +19,7 @@ from domain.api_keys import ApiKey
 from domain.audit import AuditEntry
 from domain.catalog import Product
 from domain.customers import Customer
+from domain.idempotency import IdempotencyRecord
 from domain.orders import Order
 from domain.webhooks import WebhookEvent
 
@@ -43,6 +44,7 @@ class InMemoryStore:
     webhooks_due: asyncio.Event = field(default_factory=asyncio.Event)
     """Set when an event may have become due; a rolled-back record only wakes a worker for nothing."""
     api_keys: dict[UUID, ApiKey] = field(default_factory=dict)
+    idempotency: dict[tuple[UUID, str], IdempotencyRecord] = field(default_factory=dict)
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
@@ -55,6 +57,10 @@ class Journal:
     def put(self, table: dict[Any, Any], key: Any, value: Any) -> None:
         self._undo.append((table, key, table.get(key, _MISSING)))
         table[key] = value
+
+    def remove(self, table: dict[Any, Any], key: Any) -> None:
+        if key in table:
+            self._undo.append((table, key, table.pop(key)))
 
     def append(self, log: list[Any], value: Any) -> None:
         self._undo.append((log, len(log), _MISSING))

@@ -9,6 +9,7 @@ from adapters.memory.repositories import (
     InMemoryApiKeyRepository,
     InMemoryAuditLog,
     InMemoryCustomerRepository,
+    InMemoryIdempotencyRepository,
     InMemoryOrderNumberSequence,
     InMemoryOrderRepository,
     InMemoryProductRepository,
@@ -31,6 +32,7 @@ class InMemoryUnitOfWork(UnitOfWork):
         self.audit = InMemoryAuditLog(store, self._journal)
         self.webhooks = InMemoryWebhookInbox(store, self._journal)
         self.api_keys = InMemoryApiKeyRepository(store, self._journal)
+        self.idempotency = InMemoryIdempotencyRepository(store, self._journal)
 
     async def __aenter__(self) -> Self:
         await self._store.lock.acquire()

@@ -206,6 +206,28 @@ api_keys = Table(
     CheckConstraint("octet_length(secret_hash) = 32", name="secret_hash_is_sha256"),
 )
 
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("api_key_id", UUID(as_uuid=True), ForeignKey("api_keys.id"), primary_key=True),
+    Column("key", String(255, collation="C"), primary_key=True),
+    Column("fingerprint", LargeBinary, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("locked_at", DateTime(timezone=True)),
+    Column("response_status", Integer),
+    Column("response_content_type", String(255)),
+    Column("response_body", LargeBinary),
+    # A record is either running (locked, no response) or answered (a response, unlocked),
+    # except a running one whose request died: the lock then times out.
+    CheckConstraint(
+        "(response_status IS NULL) = (response_body IS NULL)"
+        " AND (response_status IS NULL) = (response_content_type IS NULL)",
+        name="response_complete",
+    ),
+    # The purge deletes by age.
+    Index("ix_idempotency_keys_created_at", "created_at"),
+)
+
 __all__ = [
     "metadata",
     "products",
@@ -216,4 +238,5 @@ __all__ = [
     "audit_log",
     "webhook_events",
     "api_keys",
+    "idempotency_keys",
 ]

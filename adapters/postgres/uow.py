@@ -1,4 +1,4 @@
-"""The PostgreSQL unit of work: one pooled connection, one transaction, seven repositories."""
+"""The PostgreSQL unit of work: one pooled connection, one transaction, eight repositories."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from adapters.postgres.api_keys import PgApiKeyRepository
+from adapters.postgres.idempotency import PgIdempotencyRepository
 from adapters.postgres.repositories import (
     PgAuditLog,
     PgCustomerRepository,
@@ -78,6 +79,7 @@ class PgUnitOfWork(UnitOfWork):
         self.audit = PgAuditLog(connection)
         self.webhooks = PgWebhookInbox(connection)
         self.api_keys = PgApiKeyRepository(connection)
+        self.idempotency = PgIdempotencyRepository(connection)
         return self
 
     async def __aexit__(
