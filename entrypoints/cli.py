@@ -64,6 +64,8 @@ EXIT_CODES = {
     "already_exists": 4,
     "invalid_state": 4,
     "sold_out": 4,
+    "idempotency_in_progress": 4,
+    "idempotency_key_reused": 2,
     "unavailable": 5,
     "provider_error": 6,
 }
@@ -277,6 +279,19 @@ def keys_revoke(settings: Settings, key_id: UUID, as_json: bool) -> None:
     command = commands.RevokeApiKey(key_id=key_id, actor=ACTOR)
     revoked = ApiKeyOut.of(_execute(settings, lambda c: c.revoke_api_key()(command)))
     _emit(as_json, revoked, _key_line(revoked))
+
+
+@main.group()
+def idempotency() -> None:
+    """Idempotency keys."""
+
+
+@idempotency.command("purge")
+@click.pass_obj
+def idempotency_purge(settings: Settings) -> None:
+    """Delete keys past TESSERA_IDEMPOTENCY_TTL (run it from cron; expired keys are already unusable)."""
+    purged = _execute(settings, lambda c: c.purge_idempotency_keys()())
+    click.echo(f"purged {purged} idempotency keys")
 
 
 def _key_line(key: ApiKeyOut) -> str:

@@ -42,6 +42,8 @@ class Settings:
     paypal_api_base: str | None = None
     sandbox_webhook_secret: str | None = None
     webhook_max_attempts: int = 17
+    idempotency_ttl: int = 86_400
+    idempotency_lock_timeout: int = 60
 
     @property
     def embedded_pgdata(self) -> Path:
@@ -133,5 +135,7 @@ _PARSERS: dict[str, Callable[[str, str], object]] = {
     "log_format": _log_format,
     "sandbox_webhook_secret": _webhook_secrets,
     "webhook_max_attempts": _positive_int,
+    "idempotency_ttl": _positive_int,
+    "idempotency_lock_timeout": _positive_int,
 }
 """How each setting is read from its variable's text; the rest are plain strings."""

@@ -18,9 +18,11 @@ from application.auditing import AuditRecorder
 from application.ports import WebhookVerifier
 from application.use_cases.add_product import AddProduct
 from application.use_cases.authenticate_api_key import AuthenticateApiKey
+from application.use_cases.begin_idempotent_request import BeginIdempotentRequest, IdempotencyPolicy
 from application.use_cases.bootstrap_api_keys import BootstrapApiKeys
 from application.use_cases.cancel_order import CancelOrder
 from application.use_cases.create_api_key import CreateApiKey
+from application.use_cases.finish_idempotent_request import FinishIdempotentRequest
 from application.use_cases.get_order import GetOrder
 from application.use_cases.get_product import GetProduct
 from application.use_cases.get_webhook_event import GetWebhookEvent
@@ -29,6 +31,7 @@ from application.use_cases.list_products import ListProducts
 from application.use_cases.list_webhook_events import ListWebhookEvents
 from application.use_cases.place_order import OrderPolicy, PlaceOrder
 from application.use_cases.process_webhooks import ProcessDueWebhooks
+from application.use_cases.purge_idempotency_keys import PurgeIdempotencyKeys
 from application.use_cases.record_webhook import RecordWebhook
 from application.use_cases.replay_webhook import ReplayWebhook
 from application.use_cases.revoke_api_key import RevokeApiKey
@@ -86,6 +89,13 @@ class Container(containers.DeclarativeContainer):
     revoke_api_key = providers.Factory(RevokeApiKey, uow, clock, audit)
     authenticate_api_key = providers.Factory(AuthenticateApiKey, uow)
 
+    idempotency_policy = providers.Singleton(
+        IdempotencyPolicy, ttl=config.idempotency_ttl, lock_timeout=config.idempotency_lock_timeout
+    )
+    begin_idempotent_request = providers.Factory(BeginIdempotentRequest, uow, clock, idempotency_policy)
+    finish_idempotent_request = providers.Factory(FinishIdempotentRequest, uow, clock)
+    purge_idempotency_keys = providers.Factory(PurgeIdempotencyKeys, uow, clock, idempotency_policy)
+
     webhook_verifiers = providers.Singleton(configured_webhook_verifiers, config.sandbox_webhook_secrets)
     # The payment features register what each provider event does here.
     webhook_handlers = providers.Singleton(WebhookHandlers)
@@ -119,6 +129,8 @@ def build_container(settings: Settings, storage: Storage = "postgres", database_
             "order_ttl": timedelta(seconds=settings.order_ttl),
             "max_body_bytes": settings.max_body_bytes,
             "webhook_max_attempts": settings.webhook_max_attempts,
+            "idempotency_ttl": timedelta(seconds=settings.idempotency_ttl),
+            "idempotency_lock_timeout": timedelta(seconds=settings.idempotency_lock_timeout),
             # Comma-separated: during a roll, old and new secrets are both accepted.
             "sandbox_webhook_secrets": [
                 secret.strip() for secret in (settings.sandbox_webhook_secret or "").split(",") if secret.strip()

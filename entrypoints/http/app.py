@@ -13,6 +13,7 @@ from litestar.openapi.plugins import ScalarRenderPlugin
 from entrypoints.container import Container, close_container
 from entrypoints.http.auth import OPEN, REQUIRES_KEY, SECURITY_COMPONENTS, api_key_guard, request_actor
 from entrypoints.http.health import HealthController
+from entrypoints.http.idempotency import idempotency_middleware
 from entrypoints.http.orders import OrderController
 from entrypoints.http.problems import problem_details_plugin
 from entrypoints.http.products import ProductController
@@ -44,6 +45,7 @@ def create_app(container: Container) -> Litestar:
     app = Litestar(
         route_handlers=[ProductController, OrderController, WebhookController, WebhookEventController, HealthController],
         guards=[api_key_guard(container.authenticate_api_key())],
+        middleware=[idempotency_middleware(container)],
         dependencies={
             "actor": Provide(request_actor, sync_to_thread=False),
             **{name: Provide(_provider(container, name), sync_to_thread=False) for name in PROVIDED},

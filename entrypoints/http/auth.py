@@ -13,6 +13,7 @@ from typing import Any
 from litestar.connection import ASGIConnection, Request
 from litestar.handlers import BaseRouteHandler
 from litestar.openapi.spec import Components, SecurityRequirement, SecurityScheme
+from litestar.types import Scope
 
 from application.errors import Forbidden
 from application.use_cases.authenticate_api_key import AuthenticateApiKey
@@ -44,12 +45,20 @@ def api_key_guard(authenticate: AuthenticateApiKey) -> Any:
         required = handler.opt.get(SCOPE_OPT, ApiKeyScope.ADMIN)
         if required is None:
             return
-        key = await authenticate(_bearer(connection.headers.get("authorization")))
+        key = await authenticated_key(connection.scope, authenticate)
         if not key.scope.allows(required):
             raise Forbidden(f"this API key's scope ({key.scope.value}) does not allow this request; it needs {required.value}")
-        connection.state[_STATE_KEY] = key
 
     return guard
+
+
+async def authenticated_key(scope: Scope, authenticate: AuthenticateApiKey) -> ApiKey:
+    """The request's API key, authenticated once per request (middleware may ask before the guard)."""
+    state = scope.setdefault("state", {})
+    if _STATE_KEY not in state:
+        header = next((value for name, value in scope["headers"] if name == b"authorization"), b"")
+        state[_STATE_KEY] = await authenticate(_bearer(header.decode("latin-1")))
+    return state[_STATE_KEY]
 
 
 def request_actor(request: Request[Any, Any, Any]) -> str:
@@ -58,6 +67,6 @@ def request_actor(request: Request[Any, Any, Any]) -> str:
     return str(Actor("api_key", str(key.id)))
 
 
-def _bearer(header: str | None) -> str | None:
-    scheme, _, secret = (header or "").partition(" ")
+def _bearer(header: str) -> str | None:
+    scheme, _, secret = header.partition(" ")
     return secret.strip() if scheme.lower() == "bearer" else None

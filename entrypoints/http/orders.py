@@ -15,6 +15,7 @@ from application.use_cases.place_order import PlaceOrder
 from application.use_cases.search_orders import SearchOrders
 from domain.orders import OrderStatus
 from entrypoints.http.auth import STOREFRONT
+from entrypoints.http.idempotency import IDEMPOTENT
 from entrypoints.http.problems import BODY_PROBLEMS, problem_responses
 from entrypoints.http.schemas import Cursor, Limit, OrderListOut, OrderOut, PlaceOrderIn
 
@@ -23,7 +24,7 @@ class OrderController(Controller):
     path = "/v1/orders"
     tags = ["orders"]
 
-    @post(opt=STOREFRONT, responses=problem_responses(*BODY_PROBLEMS, "currency_mismatch", "sold_out"))
+    @post(opt=STOREFRONT | IDEMPOTENT, responses=problem_responses(*BODY_PROBLEMS, "currency_mismatch", "sold_out"))
     async def place(
         self, data: JSONBody[PlaceOrderIn], place_order: NamedDependency[PlaceOrder], actor: NamedDependency[str]
     ) -> OrderOut:

@@ -9,6 +9,7 @@ from application.use_cases.add_product import AddProduct
 from application.use_cases.get_product import GetProduct
 from application.use_cases.list_products import ListProducts
 from application.use_cases.update_product import UpdateProduct
+from entrypoints.http.idempotency import IDEMPOTENT
 from entrypoints.http.problems import BODY_PROBLEMS, problem_responses
 from entrypoints.http.schemas import Cursor, Limit, ProductIn, ProductListOut, ProductOut, ProductPatchIn
 
@@ -17,7 +18,7 @@ class ProductController(Controller):
     path = "/v1/products"
     tags = ["catalog"]
 
-    @post(responses=problem_responses(*BODY_PROBLEMS, "already_exists"))
+    @post(opt=IDEMPOTENT, responses=problem_responses(*BODY_PROBLEMS, "already_exists"))
     async def add(
         self, data: JSONBody[ProductIn], add_product: NamedDependency[AddProduct], actor: NamedDependency[str]
     ) -> ProductOut:

@@ -127,3 +127,7 @@ def test_keys_create_list_and_revoke(tessera: Tessera) -> None:
     _failed(tessera("keys", "revoke", listed["id"]), 4, "error: invalid_state:")
     _failed(tessera("keys", "revoke", "0190d9a0-0000-7000-8000-000000000000"), 3, "error: not_found:")
     _failed(tessera("keys", "create", "--name", "x", "--scope", "root"), 2, "error: usage:")
+
+
+def test_idempotency_purge(tessera: Tessera) -> None:
+    assert _ok(tessera("idempotency", "purge")).stdout == "purged 0 idempotency keys\n"
