@@ -78,11 +78,13 @@ BODY_PROBLEMS = ("malformed_json", "validation_failed", "payload_too_large", "un
 """What any route that reads a JSON body may answer before its use case runs."""
 
 
-def problem_responses(*codes: str) -> dict[int, ResponseSpec]:
+def problem_responses(*codes: str, api_key: bool = True) -> dict[int, ResponseSpec]:
     """OpenAPI entries for the problems a route can answer with, besides those every API
-    route can (`invalid_request`, `unavailable`)."""
+    route can (`invalid_request`, `unavailable`, and the API key guard's unless `api_key` is
+    False: routes the guard lets through, see auth.OPEN)."""
     by_status: dict[int, list[str]] = {}
-    for code in ("invalid_request", "unavailable", *codes):
+    guard = ("unauthenticated", "forbidden") if api_key else ()
+    for code in ("invalid_request", "unavailable", *guard, *codes):
         by_status.setdefault(PROBLEMS[code][0], []).append(f"`{code}`")
     return {
         status: ResponseSpec(

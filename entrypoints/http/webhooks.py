@@ -72,7 +72,7 @@ class WebhookController(Controller):
     opt = OPEN
     security = NO_KEY
 
-    @post("/{provider:str}", status_code=200, responses=problem_responses("invalid_signature", "not_found"))
+    @post("/{provider:str}", status_code=200, responses=problem_responses("invalid_signature", "not_found", api_key=False))
     async def receive(
         self, provider: FromPath[str], request: Request[Any, Any, Any], record_webhook: NamedDependency[RecordWebhook]
     ) -> WebhookReceiptOut:

@@ -140,3 +140,13 @@ async def test_the_database_holds_no_secret_in_clear(clean_database: str, pg_eng
         body = secret.removeprefix("tsk_")
         assert body not in dump and body[8:24] not in dump
         assert secret.encode() not in b"".join(bytes(row.secret_hash) for row in rows)
+
+
+async def test_the_openapi_document_lists_the_guards_problems_on_protected_routes_only(
+    anonymous: httpx.AsyncClient,
+) -> None:
+    document = (await anonymous.get("/schema/openapi.json")).json()
+    for path, operations in document["paths"].items():
+        for operation in operations.values():
+            documented = {"401", "403"} <= operation["responses"].keys()
+            assert documented == (path.startswith("/v1/") and not path.startswith("/v1/webhooks/")), path
