@@ -34,7 +34,7 @@ class OrderController(Controller):
     async def show(self, order_id: FromPath[UUID], get_order: NamedDependency[GetOrder]) -> OrderOut:
         return OrderOut.of(await get_order(order_id))
 
-    @get(responses=problem_responses())
+    @get(responses=problem_responses("validation_failed"))
     async def search(
         self,
         search_orders: NamedDependency[SearchOrders],
