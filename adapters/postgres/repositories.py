@@ -18,6 +18,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import UUID as PgUUID
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.expression import Tuple
 from sqlalchemy.types import TypeEngine
 
 from adapters.postgres.mappers import (
@@ -69,6 +70,12 @@ from domain.webhooks import WebhookEvent, WebhookStatus
 _UUIDS = ARRAY(PgUUID(as_uuid=True))
 _TIMESTAMP = DateTime(timezone=True)
 
+
+
+def _keyset_cursor(prefix: str) -> Tuple[Any]:
+    """The (`{prefix}_at`, `{prefix}_id`) parameters a page's (time, id) row is compared with:
+    a row comparison walks a (time, id) index without an offset."""
+    return tuple_(bindparam(f"{prefix}_at", type_=_TIMESTAMP), bindparam(f"{prefix}_id", type_=PgUUID(as_uuid=True)))
 
 # --- products -------------------------------------------------------------------------------
 
@@ -236,8 +243,7 @@ def _order_search(given: frozenset[str]) -> Select[Any]:
         statement = statement.where(orders.c.event_id == bindparam("event_id"))
     if "before_at" in given:
         statement = statement.where(
-            tuple_(orders.c.created_at, orders.c.id)
-            < tuple_(bindparam("before_at", type_=_TIMESTAMP), bindparam("before_id", type_=PgUUID(as_uuid=True)))
+            tuple_(orders.c.created_at, orders.c.id) < _keyset_cursor("before")
         )
     return statement
 
@@ -334,8 +340,7 @@ def _audit_list(given: frozenset[str]) -> Select[Any]:
         statement = statement.where(audit_log.c.action == bindparam("action"))
     if "after_at" in given:
         statement = statement.where(
-            tuple_(audit_log.c.occurred_at, audit_log.c.id)
-            > tuple_(bindparam("after_at", type_=_TIMESTAMP), bindparam("after_id", type_=PgUUID(as_uuid=True)))
+            tuple_(audit_log.c.occurred_at, audit_log.c.id) > _keyset_cursor("after")
         )
     return statement
 
@@ -410,8 +415,7 @@ def _webhook_list(given: frozenset[str]) -> Select[Any]:
             statement = statement.where(webhook_events.c[name] == bindparam(name))
     if "before_at" in given:
         statement = statement.where(
-            tuple_(webhook_events.c.received_at, webhook_events.c.id)
-            < tuple_(bindparam("before_at", type_=_TIMESTAMP), bindparam("before_id", type_=PgUUID(as_uuid=True)))
+            tuple_(webhook_events.c.received_at, webhook_events.c.id) < _keyset_cursor("before")
         )
     return statement
 
