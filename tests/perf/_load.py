@@ -15,6 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from tests.perf._support import median, percentile
+
 
 @dataclass
 class LoadResult:
@@ -67,3 +69,16 @@ async def run_load(
     await asyncio.gather(*(connection() for _ in range(connections)))
     result.requests_per_second = total / (time.perf_counter() - started)
     return result
+
+
+def summarise(title: str, results: list[LoadResult]) -> str:
+    """The figures every HTTP benchmark prints: median rate over runs, latency, statuses."""
+    rates = [r.requests_per_second for r in results]
+    latencies = [lat for r in results for lat in r.latencies]
+    statuses = sum((r.statuses for r in results), Counter())
+    return "\n".join([
+        title,
+        f"  requests/second: median {median(rates):.0f} (runs: {', '.join(f'{r:.0f}' for r in rates)})",
+        f"  latency ms: p50 {percentile(latencies, 50) * 1000:.1f}, p99 {percentile(latencies, 99) * 1000:.1f}",
+        f"  statuses: {dict(statuses)}",
+    ])

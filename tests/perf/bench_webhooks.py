@@ -14,7 +14,6 @@ import asyncio
 import base64
 import os
 import time
-from collections import Counter
 from datetime import UTC, datetime
 from uuid import uuid4
 
@@ -26,8 +25,8 @@ from application.ports import UnitOfWork, WebhookHandler
 from application.use_cases.process_webhooks import ProcessDueWebhooks
 from application.webhook_handlers import WebhookHandlers
 from domain.webhooks import RetryPolicy, WebhookEvent
-from tests.perf._load import run_load
-from tests.perf._support import fresh_database, median, percentile, served
+from tests.perf._load import run_load, summarise
+from tests.perf._support import fresh_database, served
 from tests.support import sandbox_delivery
 
 SECRET = "whsec_" + base64.b64encode(b"benchmark-secret-benchmark-32-by").decode()
@@ -94,13 +93,10 @@ async def main(requests: int, concurrency: int, runs: int, backlog: int, workers
     async with fresh_database() as url:
         # A database of its own: what serve's worker left of the ingest runs is not in the figure.
         rate, drained = await drain(url, backlog, workers, batch)
-    rates = [r.requests_per_second for r in results]
-    latencies = [lat for r in results for lat in r.latencies]
-    statuses = sum((r.statuses for r in results), Counter())
-    print(f"POST /v1/webhooks/sandbox, {requests} distinct signed events x {runs} runs, {concurrency} concurrent connections")
-    print(f"  requests/second: median {median(rates):.0f} (runs: {', '.join(f'{r:.0f}' for r in rates)})")
-    print(f"  latency ms: p50 {percentile(latencies, 50) * 1000:.1f}, p99 {percentile(latencies, 99) * 1000:.1f}")
-    print(f"  statuses: {dict(statuses)}")
+    print(summarise(
+        f"POST /v1/webhooks/sandbox, {requests} distinct signed events x {runs} runs, {concurrency} concurrent connections",
+        results,
+    ))
     print(f"worker drain, backlog {backlog}, {workers} worker(s), batch {batch}: {rate:.0f} events/second ({drained} drained)")
     print("reproduce: uv run python -m tests.perf.bench_webhooks "
           f"--requests {requests} --concurrency {concurrency} --runs {runs} "
