@@ -20,6 +20,9 @@ from sqlalchemy.engine import make_url
 
 from adapters.postgres import migrator
 from adapters.postgres.embedded import start_embedded
+from entrypoints.config import Settings
+from entrypoints.container import build_container, close_container
+from tests.support import issue_key
 
 
 def server_url() -> str:
@@ -55,6 +58,15 @@ async def fresh_database():
         yield url
     finally:
         await _admin(base, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+async def admin_key(database_url: str) -> str:
+    """An admin API key's secret on that database: every /v1 route but the webhooks needs one."""
+    container = build_container(Settings(), storage="postgres", database_url=database_url)
+    try:
+        return await issue_key(container)
+    finally:
+        await close_container(container)
 
 
 def free_port() -> int:

@@ -22,8 +22,8 @@ from application.commands import CustomerDetails, OrderItem
 from application.commands import PlaceOrder as PlaceOrderCommand
 from application.use_cases.add_product import AddProduct
 from application.use_cases.place_order import OrderPolicy, PlaceOrder
-from tests.perf._load import run_load
-from tests.perf._support import fresh_database, median, percentile, served
+from tests.perf._load import LoadResult, run_load, summarise
+from tests.perf._support import admin_key, fresh_database, served
 
 def order_body(buyer: int) -> dict:
     """Every order from a different buyer, all for the same product: a ticket sale opening."""
@@ -64,18 +64,20 @@ async def main(requests: int, concurrency: int, runs: int) -> None:
     async with fresh_database() as url:
         trips = await count_round_trips(url)
         print(f"round trips for one place-order (warm): {sum(trips.values())} -> {dict(trips)}")
+        authorization = {"Authorization": f"Bearer {await admin_key(url)}"}
+
+        async def place(total: int) -> LoadResult:
+            return await run_load(base, "POST", "/v1/orders", order_body, total, concurrency, lambda *_: authorization)
+
         with served(url) as base:
             ceiling = await run_load(base, "GET", "/health/live", lambda _: b"", requests, concurrency)
-            await run_load(base, "POST", "/v1/orders", order_body, min(200, requests), concurrency)  # warm-up
-            results = [await run_load(base, "POST", "/v1/orders", order_body, requests, concurrency) for _ in range(runs)]
-    rates = [r.requests_per_second for r in results]
-    latencies = [lat for r in results for lat in r.latencies]
-    statuses = sum((r.statuses for r in results), Counter())
+            await place(min(200, requests))  # warm-up
+            results = [await place(requests) for _ in range(runs)]
+    refused = sum((r.statuses for r in results), Counter()) - Counter({201: requests * runs})
+    if refused:
+        raise SystemExit(f"not every order was placed ({dict(refused)}): the figures would not describe placing orders")
     print(f"GET /health/live (the HTTP stack's ceiling): {ceiling.requests_per_second:.0f} requests/second")
-    print(f"POST /v1/orders, {requests} requests x {runs} runs, {concurrency} concurrent connections")
-    print(f"  requests/second: median {median(rates):.0f} (runs: {', '.join(f'{r:.0f}' for r in rates)})")
-    print(f"  latency ms: p50 {percentile(latencies, 50) * 1000:.1f}, p99 {percentile(latencies, 99) * 1000:.1f}")
-    print(f"  statuses: {dict(statuses)}")
+    print(summarise(f"POST /v1/orders, {requests} requests x {runs} runs, {concurrency} concurrent connections", results))
     print("reproduce: uv run python -m tests.perf.bench_place_order "
           f"--requests {requests} --concurrency {concurrency} --runs {runs}")
 
