@@ -6,12 +6,10 @@ session. Every test that uses it, directly or through other fixtures, is marked 
 
 from __future__ import annotations
 
-import asyncio
 import os
 import shutil
 import tempfile
 from collections.abc import AsyncIterator, Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from uuid import uuid4
@@ -19,13 +17,13 @@ from uuid import uuid4
 import pytest
 from sqlalchemy import text
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.postgres import migrator
 from adapters.postgres.embedded import start_embedded, stop_embedded
 from adapters.postgres.engine import create_engine
 from adapters.postgres.tables import metadata
+from tests.support import database_on, run_admin
 
 TEST_SERVER_VARIABLE = "TESSERA_TEST_DATABASE_URL"
 
@@ -58,13 +56,13 @@ def create_database(postgres_server_url: str) -> Iterator[Callable[[], str]]:
 
     def create() -> str:
         name = f"tessera_test_{uuid4().hex[:12]}"
-        _run_admin(postgres_server_url, f'CREATE DATABASE "{name}"')
+        run_admin(postgres_server_url, f'CREATE DATABASE "{name}"')
         names.append(name)
-        return make_url(postgres_server_url).set(database=name).render_as_string(hide_password=False)
+        return database_on(postgres_server_url, name)
 
     yield create
     for name in names:
-        _run_admin(postgres_server_url, f'DROP DATABASE "{name}" WITH (FORCE)')
+        run_admin(postgres_server_url, f'DROP DATABASE "{name}" WITH (FORCE)')
 
 
 @pytest.fixture(scope="session")
@@ -111,18 +109,3 @@ def _folder_for_embedded_postgres() -> Iterator[Path]:
     finally:
         shutil.rmtree(folder)
 
-
-def _run_admin(server_url: str, statement: str) -> None:
-    """Runs outside any transaction (CREATE/DROP DATABASE), in a thread with its own event loop."""
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        pool.submit(asyncio.run, _execute(server_url, statement)).result()
-
-
-async def _execute(server_url: str, statement: str) -> None:
-    engine = create_engine(server_url, null_pool=True)
-    try:
-        async with engine.connect() as connection:
-            await connection.execution_options(isolation_level="AUTOCOMMIT")
-            await connection.execute(text(statement))
-    finally:
-        await engine.dispose()

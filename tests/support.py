@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
+
 import json
 from datetime import UTC, datetime, timedelta
 from uuid import UUID, uuid4
 
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
 from standardwebhooks import Webhook
+
+from adapters.postgres.engine import create_engine
 
 from application.commands import CreateApiKey
 from application.ports import Clock, IdGenerator, UnitOfWork, WebhookHandler
@@ -80,3 +87,25 @@ async def issue_key(container: Container, scope: str = "admin") -> str:
     """A new API key's secret, for a test client's `Authorization` header."""
     issued = await container.create_api_key()(CreateApiKey(name=f"test {scope}", scope=scope, actor="test"))
     return issued.secret
+
+
+def run_admin(server_url: str, statement: str) -> None:
+    """Runs outside any transaction (CREATE/DROP DATABASE), in a thread with its own event
+    loop, so callers with or without a running loop can use it."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, _execute_autocommit(server_url, statement)).result()
+
+
+async def _execute_autocommit(server_url: str, statement: str) -> None:
+    engine = create_engine(server_url, null_pool=True)
+    try:
+        async with engine.connect() as connection:
+            await connection.execution_options(isolation_level="AUTOCOMMIT")
+            await connection.execute(text(statement))
+    finally:
+        await engine.dispose()
+
+
+def database_on(server_url: str, name: str) -> str:
+    """The URL of database `name` on the server `server_url` points at."""
+    return make_url(server_url).set(database=name).render_as_string(hide_password=False)

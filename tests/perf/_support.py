@@ -14,15 +14,13 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import asyncpg
 import httpx
-from sqlalchemy.engine import make_url
 
 from adapters.postgres import migrator
 from adapters.postgres.embedded import start_embedded
 from entrypoints.config import Settings
 from entrypoints.container import build_container, close_container
-from tests.support import issue_key
+from tests.support import database_on, issue_key, run_admin
 
 
 def server_url() -> str:
@@ -30,34 +28,18 @@ def server_url() -> str:
     return os.environ.get("TESSERA_TEST_DATABASE_URL") or start_embedded(Path(tempfile.mkdtemp(prefix="tessera-bench-")))
 
 
-def _with_database(url: str, name: str) -> str:
-    return make_url(url).set(database=name).render_as_string(hide_password=False)
-
-
-async def _admin(url: str, sql: str) -> None:
-    parsed = make_url(url)
-    conn = await asyncpg.connect(
-        user=parsed.username, password=parsed.password, database=parsed.database,
-        host=parsed.query.get("host") or parsed.host, port=parsed.port,
-    )
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
-
-
 @contextlib.asynccontextmanager
 async def fresh_database():
     """A migrated database of its own, dropped afterwards."""
     base = server_url()
     name = f"tessera_bench_{uuid.uuid4().hex[:8]}"
-    await _admin(base, f'CREATE DATABASE "{name}"')
-    url = _with_database(base, name)
+    run_admin(base, f'CREATE DATABASE "{name}"')
+    url = database_on(base, name)
     try:
         migrator.upgrade(url)
         yield url
     finally:
-        await _admin(base, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        run_admin(base, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 async def admin_key(database_url: str) -> str:
