@@ -26,7 +26,18 @@ class Unavailable(DomainError):
 
 
 class ProviderError(DomainError):
+    """The provider refused or failed the call for certain: nothing moved."""
+
     code = "provider_error"
+
+
+class ProviderOutcomeUnknown(Unavailable):
+    """The provider call timed out or broke off: it may or may not have happened. Re-running
+    it with the same idempotency key is safe and finds out."""
+
+
+class ProviderNotConfigured(DomainError):
+    code = "provider_not_configured"
 
 
 class InvalidSignature(DomainError):

@@ -16,7 +16,9 @@ from domain.audit import AuditEntry
 from domain.catalog import Product
 from domain.customers import Customer
 from domain.idempotency import IdempotencyRecord
+from domain.money import Money
 from domain.orders import Order, OrderStatus
+from domain.payments import CaptureMethod, Payment, PaymentStatus, Refund, RefundStatus
 from domain.webhooks import WebhookEvent, WebhookStatus
 
 
@@ -103,6 +105,55 @@ class OrderRepository(Protocol):
     @abstractmethod
     async def search(self, query: OrderQuery) -> list[Order]:
         """Newest first by (created_at, id); `created_to` is exclusive."""
+
+
+class PaymentRepository(Protocol):
+    @abstractmethod
+    async def add(self, payment: Payment) -> None: ...
+
+    @abstractmethod
+    async def get(self, payment_id: UUID, *, lock: bool = False) -> Payment | None:
+        """With `lock`, the payment row stays locked until the unit of work ends."""
+
+    @abstractmethod
+    async def get_by_provider_id(self, provider: str, provider_payment_id: str, *, lock: bool = False) -> Payment | None: ...
+
+    @abstractmethod
+    async def list_for_order(self, order_id: UUID) -> list[Payment]:
+        """Oldest first by (created_at, id)."""
+
+    @abstractmethod
+    async def save(self, payment: Payment) -> None:
+        """Persists everything but the ids, order, provider, currency and creation time."""
+
+    @abstractmethod
+    async def claim_abandoned(self, now: datetime, limit: int) -> list[Payment]:
+        """Payments whose action's lease ended at or before `now`, oldest lease first, locked
+        until the unit of work ends, skipping those another unit of work holds."""
+
+
+class RefundRepository(Protocol):
+    @abstractmethod
+    async def add(self, refund: Refund) -> None: ...
+
+    @abstractmethod
+    async def get(self, refund_id: UUID, *, lock: bool = False) -> Refund | None: ...
+
+    @abstractmethod
+    async def get_by_provider_id(self, provider: str, provider_refund_id: str, *, lock: bool = False) -> Refund | None: ...
+
+    @abstractmethod
+    async def list_for_order(self, order_id: UUID) -> list[Refund]:
+        """Oldest first by (created_at, id)."""
+
+    @abstractmethod
+    async def save(self, refund: Refund) -> None:
+        """Persists status, provider refund id, failure reason, lease and update time."""
+
+    @abstractmethod
+    async def claim_abandoned(self, now: datetime, limit: int) -> list[Refund]:
+        """Pending refunds whose lease ended at or before `now`, oldest lease first, locked
+        until the unit of work ends, skipping those another unit of work holds."""
 
 
 class OrderNumberSequence(Protocol):
@@ -219,6 +270,8 @@ class UnitOfWork(Protocol):
     products: ProductRepository
     customers: CustomerRepository
     orders: OrderRepository
+    payments: PaymentRepository
+    refunds: RefundRepository
     order_numbers: OrderNumberSequence
     audit: AuditLog
     webhooks: WebhookInbox
@@ -302,3 +355,68 @@ class WebhookHandler(Protocol):
     @abstractmethod
     async def __call__(self, event: WebhookEvent, uow: UnitOfWork) -> None:
         """Writes through `uow` only; they commit together with the event's new status."""
+
+
+@dataclass(frozen=True)
+class PaymentRequest:
+    """What a provider needs to create a payment for an order."""
+
+    payment_id: UUID
+    order_id: UUID
+    order_number: str
+    amount: Money
+    capture_method: CaptureMethod
+    expires_at: datetime
+    idempotency_key: str
+    return_url: str | None = None
+    cancel_url: str | None = None
+
+
+@dataclass(frozen=True)
+class ProviderPayment:
+    """A payment as the provider sees it."""
+
+    provider_payment_id: str
+    status: PaymentStatus
+    amount_authorized: int = 0
+    amount_captured: int = 0
+    client_secret: str | None = None
+    approval_url: str | None = None
+    failure_reason: str | None = None
+
+
+@dataclass(frozen=True)
+class ProviderRefund:
+    provider_refund_id: str
+    status: RefundStatus
+    """`pending` when the outcome follows by event."""
+    failure_reason: str | None = None
+
+
+class PaymentGateway(Protocol):
+    """One payment provider. Every call that moves money carries an idempotency key derived
+    from Tessera's ids: the provider applies a key once and replays its answer afterwards.
+
+    Raises ProviderError when the provider refused for certain (nothing moved) and
+    ProviderOutcomeUnknown when the call broke off (a timeout, a 5xx): then re-run it with the
+    same key.
+    """
+
+    @abstractmethod
+    async def create_payment(self, request: PaymentRequest) -> ProviderPayment:
+        """Returns the provider's id and what the buyer needs (a client secret or an approval URL)."""
+
+    @abstractmethod
+    async def capture(self, provider_payment_id: str, amount: Money, idempotency_key: str) -> ProviderPayment: ...
+
+    @abstractmethod
+    async def cancel(self, provider_payment_id: str, idempotency_key: str) -> ProviderPayment: ...
+
+    @abstractmethod
+    async def refund(
+        self, provider_payment_id: str, amount: Money, idempotency_key: str, reason: str | None
+    ) -> ProviderRefund: ...
+
+    @abstractmethod
+    async def fetch(self, provider_payment_id: str) -> ProviderPayment:
+        """The payment's current state at the provider (reconciliation)."""

@@ -11,9 +11,12 @@ from domain.catalog import Product
 from domain.customers import clean_optional, normalise_email
 from domain.errors import CurrencyMismatch, InvalidState, ValidationFailed
 from domain.money import Money
+from domain.payments import ActionKind, Payment, PaymentStatus
 
 MAX_LINES = 100
 MAX_QUANTITY_PER_LINE = 1000
+MAX_FAILED_PAYMENTS = 5
+"""After this many failed payment attempts the order fails and gives its places back."""
 
 
 class OrderStatus(enum.StrEnum):
@@ -168,6 +171,49 @@ class Order:
         self.status = OrderStatus.CANCELLED
         self.updated_at = now
         return previous
+
+    def is_payable(self, now: datetime) -> bool:
+        return self.status is OrderStatus.PENDING and self.expires_at > now
+
+    def settle(self, payments: list[Payment], now: datetime) -> OrderStatus | None:
+        """Derives status and amounts from all the order's payments (the only way they change
+        after placement). Returns the previous status when the status changed.
+
+        A cancelled order stays cancelled unless money was taken after all.
+        """
+        self.amount_paid = sum(p.amount_captured for p in payments)
+        self.amount_refunded = sum(p.amount_refunded for p in payments)
+        status = _derived_status(self.amount_paid, self.amount_refunded, payments)
+        if self.status is OrderStatus.CANCELLED and self.amount_paid == 0:
+            status = OrderStatus.CANCELLED
+        self.updated_at = now
+        if status is self.status:
+            return None
+        previous, self.status = self.status, status
+        return previous
+
+    def releases_capacity(self, previous: OrderStatus) -> bool:
+        """Whether moving from `previous` to the current status gives the places back."""
+        return self.status in RELEASED_STATUSES and previous not in RELEASED_STATUSES
+
+
+def _derived_status(paid: int, refunded: int, payments: list[Payment]) -> OrderStatus:
+    if paid > 0:
+        if refunded >= paid:
+            return OrderStatus.REFUNDED
+        return OrderStatus.PARTIALLY_REFUNDED if refunded > 0 else OrderStatus.COMPLETED
+    if any(
+        p.status is PaymentStatus.AUTHORIZED or (p.action is not None and p.action.kind is ActionKind.CAPTURE)
+        for p in payments
+    ):
+        return OrderStatus.PROCESSING
+    if sum(p.status is PaymentStatus.FAILED for p in payments) >= MAX_FAILED_PAYMENTS:
+        return OrderStatus.FAILED
+    return OrderStatus.PENDING
+
+
+RELEASED_STATUSES = frozenset({OrderStatus.CANCELLED, OrderStatus.FAILED, OrderStatus.REFUNDED})
+"""An order in one of these holds no capacity."""
 
 
 def validate_line_requests(requests: list[LineRequest]) -> None:
