@@ -128,3 +128,34 @@ class CreateApiKey:
 class RevokeApiKey:
     key_id: UUID
     actor: str
+
+
+@dataclass(frozen=True)
+class StartCheckout:
+    order_id: UUID
+    provider: str
+    actor: str
+    capture_method: str = "automatic"
+    return_url: str | None = None
+    cancel_url: str | None = None
+
+
+@dataclass(frozen=True)
+class CapturePayment:
+    payment_id: UUID
+    actor: str
+    amount: int | None = None
+
+
+@dataclass(frozen=True)
+class CancelPayment:
+    payment_id: UUID
+    actor: str
+
+
+@dataclass(frozen=True)
+class RefundPayment:
+    payment_id: UUID
+    actor: str
+    amount: int | None = None
+    reason: str | None = None

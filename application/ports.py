@@ -420,3 +420,21 @@ class PaymentGateway(Protocol):
     @abstractmethod
     async def fetch(self, provider_payment_id: str) -> ProviderPayment:
         """The payment's current state at the provider (reconciliation)."""
+
+
+@dataclass(frozen=True)
+class PaymentEventFacts:
+    """What a provider's payment or refund event says, whatever the provider's format."""
+
+    provider_payment_id: str
+    amount: int
+    provider_refund_id: str | None = None
+    reason: str | None = None
+
+
+class PaymentEventReader(Protocol):
+    """Reads one provider's event bodies."""
+
+    @abstractmethod
+    def read(self, payload: bytes) -> PaymentEventFacts:
+        """Raises ValueError when the body is not a payment or refund event of this provider."""

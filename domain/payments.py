@@ -189,6 +189,13 @@ class Payment:
             raise InvalidState(f"payment is {self.status}; only a pending or authorized payment can be canceled")
         self._begin(ActionKind.CANCEL, None, now)
 
+    def resume_action(self, now: datetime) -> None:
+        """Takes over an abandoned action to re-run its provider call with the same key."""
+        self._refuse_running_action(now)
+        if self.action is None:
+            raise InvalidState("there is no unfinished action to resume")
+        self._begin(self.action.kind, self.action.amount, now)
+
     def abandon_action(self, now: datetime) -> None:
         """The provider call's outcome is unknown (timeout): the next retry may re-run it now."""
         if self.action is not None:
@@ -266,6 +273,22 @@ class Payment:
         self.status = PaymentStatus.EXPIRED
         self._settled(None, now)
         return True
+
+    def apply_reported(
+        self, status: PaymentStatus, amount_authorized: int, amount_captured: int, reason: str | None, now: datetime
+    ) -> bool:
+        """Applies a state the provider reported in an answer (refunds come through refunds)."""
+        if status in CAPTURED_STATUSES:
+            return self.apply_captured(amount_captured, now)
+        if status is PaymentStatus.AUTHORIZED:
+            return self.apply_authorized(amount_authorized, now)
+        if status is PaymentStatus.FAILED:
+            return self.apply_failed(reason, now)
+        if status is PaymentStatus.CANCELED:
+            return self.apply_canceled(now)
+        if status is PaymentStatus.EXPIRED:
+            return self.apply_expired(now)
+        return False
 
     def _settled(self, kind: ActionKind | None, now: datetime) -> None:
         """The payment reached a state its action was waiting for, or one that ends it."""
@@ -391,6 +414,13 @@ class Refund:
         """The provider accepted the refund; its outcome may follow by event."""
         self.provider_refund_id = self.provider_refund_id or provider_refund_id
         self.lease_until = None
+        self.updated_at = now
+
+    def resume(self, now: datetime) -> None:
+        """Takes over an abandoned provider call to re-run it with the same key."""
+        if self.status is not RefundStatus.PENDING or self.running(now):
+            raise InvalidState(f"refund is {self.status} and {'running' if self.running(now) else 'idle'}")
+        self.lease_until = now + ACTION_LEASE
         self.updated_at = now
 
     def abandon(self, now: datetime) -> None:

@@ -1,0 +1,70 @@
+"""What every payment or refund change ends with, and the lock order that keeps them deadlock-free."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from application.auditing import AuditRecorder
+from application.errors import NotFound
+from application.ports import Clock, UnitOfWork
+from domain.orders import Order
+from domain.payments import Payment
+
+
+async def lock_order_and_payment(uow: UnitOfWork, payment_id: UUID) -> tuple[Order, Payment]:
+    """Locks the payment's order first, then the payment.
+
+    Every writer of payments takes the order's row first (checkout, capture, cancel, refunds,
+    provider events), so they queue on one row in one order and never deadlock; products come
+    last, as when an order is placed or cancelled.
+    """
+    found = await uow.payments.get(payment_id)
+    if found is None:
+        raise NotFound(f"no payment {payment_id}")
+    order = await uow.orders.get(found.order_id, lock=True)
+    payment = await uow.payments.get(payment_id, lock=True)
+    if order is None or payment is None:
+        raise NotFound(f"no payment {payment_id}")
+    return order, payment
+
+
+class Settlement:
+    """Derives an order's status from all its payments after one of them changed.
+
+    Rules: the order's status and its paid and refunded amounts are never set by hand; a change
+    of status is audited with the actor who caused it; an order that becomes refunded or failed
+    gives its places back to the catalog in the same transaction.
+    """
+
+    def __init__(self, clock: Clock, audit: AuditRecorder) -> None:
+        self._clock = clock
+        self._audit = audit
+
+    async def __call__(self, uow: UnitOfWork, order: Order, actor: str) -> None:
+        now = self._clock.now()
+        payments = await uow.payments.list_for_order(order.id)
+        previous = order.settle(payments, now)
+        await uow.orders.save(order)
+        if previous is None:
+            return
+        details: dict[str, object] = {"amount_paid": order.amount_paid, "amount_refunded": order.amount_refunded}
+        if order.releases_capacity(previous):
+            quantities = order.quantities_by_sku()
+            products = await uow.products.lock_by_skus(sorted(quantities))
+            for sku, quantity in quantities.items():
+                products[sku].release(quantity, now)
+            await uow.products.save(list(products.values()))
+            details["released"] = quantities
+        await uow.audit.append(
+            self._audit.entry(
+                entity_type="order",
+                entity_id=order.id,
+                action=f"order.{order.status}",
+                actor=actor,
+                from_status=previous,
+                to_status=order.status,
+                amount=order.total.amount,
+                currency=order.currency,
+                details=details,
+            )
+        )
