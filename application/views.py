@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
 from domain.customers import Customer
 from domain.orders import Order
+from domain.payments import Payment, Refund
 
 T = TypeVar("T")
 
@@ -21,3 +22,6 @@ class Page(Generic[T]):
 class OrderDetails:
     order: Order
     customer: Customer
+    payments: list[Payment] = field(default_factory=list)
+    refunds: list[Refund] = field(default_factory=list)
+    """Loaded when one order is read; lists and writes leave them empty."""

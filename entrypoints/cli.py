@@ -34,9 +34,11 @@ from entrypoints.http import create_app
 from entrypoints.http.schemas import (
     OrderListOut,
     OrderOut,
+    PaymentOut,
     PlaceOrderIn,
     ProductListOut,
     ProductOut,
+    RefundOut,
     WireError,
     decode_json,
     timestamp,
@@ -68,6 +70,8 @@ EXIT_CODES = {
     "idempotency_key_reused": 2,
     "unavailable": 5,
     "provider_error": 6,
+    "provider_not_configured": 6,
+    "amount_exceeds_refundable": 2,
 }
 """Error code -> process exit code; anything unlisted exits 1."""
 
@@ -457,6 +461,60 @@ async def _ids_in_status(container: Container, status: str | None) -> list[UUID]
             return ids
 
 
+# -- payments ------------------------------------------------------------------------------
+
+
+@main.group()
+def payments() -> None:
+    """Payments: show, capture, cancel, refund."""
+
+
+@payments.command("show")
+@click.argument("payment_id", type=click.UUID)
+@json_option
+@click.pass_obj
+def payments_show(settings: Settings, payment_id: UUID, as_json: bool) -> None:
+    """Show one payment."""
+    payment = PaymentOut.of(_execute(settings, lambda c: c.get_payment()(payment_id)))
+    _emit(as_json, payment, _payment_text(payment))
+
+
+@payments.command("capture")
+@click.argument("payment_id", type=click.UUID)
+@click.option("--amount", type=int, default=None, help="Minor units (default: all that was authorized).")
+@json_option
+@click.pass_obj
+def payments_capture(settings: Settings, payment_id: UUID, amount: int | None, as_json: bool) -> None:
+    """Capture an authorized payment, in full or in part, once."""
+    command = commands.CapturePayment(payment_id, ACTOR, amount)
+    payment = PaymentOut.of(_execute(settings, lambda c: c.capture_payment()(command)))
+    _emit(as_json, payment, _payment_text(payment))
+
+
+@payments.command("cancel")
+@click.argument("payment_id", type=click.UUID)
+@json_option
+@click.pass_obj
+def payments_cancel(settings: Settings, payment_id: UUID, as_json: bool) -> None:
+    """Void a pending or authorized payment."""
+    command = commands.CancelPayment(payment_id, ACTOR)
+    payment = PaymentOut.of(_execute(settings, lambda c: c.cancel_payment()(command)))
+    _emit(as_json, payment, _payment_text(payment))
+
+
+@payments.command("refund")
+@click.argument("payment_id", type=click.UUID)
+@click.option("--amount", type=int, default=None, help="Minor units (default: all that is still refundable).")
+@click.option("--reason", default=None)
+@json_option
+@click.pass_obj
+def payments_refund(settings: Settings, payment_id: UUID, amount: int | None, reason: str | None, as_json: bool) -> None:
+    """Refund a captured payment, in full or in part."""
+    command = commands.RefundPayment(payment_id, ACTOR, amount, reason)
+    refund = RefundOut.of(_execute(settings, lambda c: c.refund_payment()(command)))
+    _emit(as_json, refund, _refund_line(refund))
+
+
 # -- plumbing ------------------------------------------------------------------------------
 
 
@@ -543,6 +601,28 @@ def _order_text(order: OrderOut) -> str:
             f"  = {_price(item.total, order.currency)}"
         )
     return "\n".join(lines)
+
+
+def _payment_text(payment: PaymentOut) -> str:
+    lines = [
+        f"{payment.id}  {payment.provider}  {payment.status}  {_price(payment.amount, payment.currency)}",
+        f"order     {payment.order_id}",
+        f"captured  {_price(payment.amount_captured, payment.currency)}",
+        f"refunded  {_price(payment.amount_refunded, payment.currency)}",
+        f"capture   {payment.capture_method}, attempts {payment.attempts}",
+    ]
+    if payment.provider_payment_id:
+        lines.append(f"provider  {payment.provider_payment_id}")
+    if isinstance(payment.approval_url, str):
+        lines.append(f"approve   {payment.approval_url}")
+    if payment.failure_reason:
+        lines.append(f"failure   {payment.failure_reason}")
+    return "\n".join(lines)
+
+
+def _refund_line(refund: RefundOut) -> str:
+    reason = f"  ({refund.reason})" if refund.reason else ""
+    return f"{refund.id}  {refund.status}  {_price(refund.amount, refund.currency)}  payment {refund.payment_id}{reason}"
 
 
 def _webhook_line(event: WebhookEventOut) -> str:

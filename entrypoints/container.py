@@ -7,7 +7,7 @@ from typing import Literal
 
 from dependency_injector import containers, providers
 
-from adapters.gateways.sandbox_webhooks import SandboxWebhookVerifier
+from adapters.gateways.sandbox_webhooks import SandboxEventReader, SandboxWebhookVerifier
 from adapters.memory import InMemoryHealthProbe, InMemoryStore, InMemoryUnitOfWorkFactory, InMemoryWorkSignal
 from adapters.postgres.engine import create_engine
 from adapters.postgres.health import PgHealthProbe
@@ -15,16 +15,20 @@ from adapters.postgres.notifications import PgWorkSignal
 from adapters.postgres.uow import PgUnitOfWorkFactory
 from adapters.system import SystemClock, UuidV7Generator
 from application.auditing import AuditRecorder
-from application.ports import WebhookVerifier
+from application.ports import Clock, IdGenerator, WebhookVerifier
 from application.use_cases.add_product import AddProduct
 from application.use_cases.authenticate_api_key import AuthenticateApiKey
 from application.use_cases.begin_idempotent_request import BeginIdempotentRequest, IdempotencyPolicy
 from application.use_cases.bootstrap_api_keys import BootstrapApiKeys
 from application.use_cases.cancel_order import CancelOrder
+from application.use_cases.cancel_payment import CancelPayment
+from application.use_cases.capture_payment import CapturePayment
 from application.use_cases.create_api_key import CreateApiKey
 from application.use_cases.finish_idempotent_request import FinishIdempotentRequest
 from application.use_cases.get_order import GetOrder
+from application.use_cases.get_payment import GetPayment
 from application.use_cases.get_product import GetProduct
+from application.use_cases.get_refund import GetRefund
 from application.use_cases.get_webhook_event import GetWebhookEvent
 from application.use_cases.list_api_keys import ListApiKeys
 from application.use_cases.list_products import ListProducts
@@ -33,10 +37,18 @@ from application.use_cases.place_order import OrderPolicy, PlaceOrder
 from application.use_cases.process_webhooks import ProcessDueWebhooks
 from application.use_cases.purge_idempotency_keys import PurgeIdempotencyKeys
 from application.use_cases.record_webhook import RecordWebhook
+from application.use_cases.recover_provider_calls import RecoverProviderCalls
+from application.use_cases.refund_payment import RefundPayment
 from application.use_cases.replay_webhook import ReplayWebhook
 from application.use_cases.revoke_api_key import RevokeApiKey
 from application.use_cases.search_orders import SearchOrders
+from application.use_cases.start_checkout import CheckoutPolicy, StartCheckout
 from application.use_cases.update_product import UpdateProduct
+from application.gateways import PaymentGateways
+from application.payment_events import PAYMENT_FACTS, ApplyPaymentEvent, ApplyRefundEvent
+from application.ports import PaymentEventReader, PaymentGateway
+from application.provider_calls import ProviderCalls
+from application.settlement import Settlement
 from application.webhook_handlers import WebhookHandlers
 from domain.webhooks import RetryPolicy
 from entrypoints.config import Settings
@@ -48,6 +60,29 @@ Storage = Literal["memory", "postgres"]
 def configured_webhook_verifiers(sandbox_secrets: list[str]) -> dict[str, WebhookVerifier]:
     """Providers with no secret configured are not offered: their webhooks answer 404."""
     return {"sandbox": SandboxWebhookVerifier(sandbox_secrets)} if sandbox_secrets else {}
+
+
+def payment_event_handlers(
+    readers: dict[str, PaymentEventReader],
+    calls: ProviderCalls,
+    settlement: Settlement,
+    clock: Clock,
+    ids: IdGenerator,
+    audit: AuditRecorder,
+) -> WebhookHandlers:
+    """What each configured provider's events do. Sandbox event types are named after the facts."""
+    handlers = WebhookHandlers()
+    for provider, reader in readers.items():
+        for fact_name, fact in PAYMENT_FACTS.items():
+            handlers.register(provider, f"payment.{fact_name}", ApplyPaymentEvent(reader, calls, fact))
+        for outcome, succeeded in (("succeeded", True), ("failed", False)):
+            handler = ApplyRefundEvent(reader, calls, settlement, clock, ids, audit, succeeded)
+            handlers.register(provider, f"refund.{outcome}", handler)
+    return handlers
+
+
+def configured_event_readers(sandbox_secrets: list[str]) -> dict[str, PaymentEventReader]:
+    return {"sandbox": SandboxEventReader()} if sandbox_secrets else {}
 
 
 class Container(containers.DeclarativeContainer):
@@ -96,9 +131,25 @@ class Container(containers.DeclarativeContainer):
     finish_idempotent_request = providers.Factory(FinishIdempotentRequest, uow, clock)
     purge_idempotency_keys = providers.Factory(PurgeIdempotencyKeys, uow, clock, idempotency_policy)
 
+    payment_gateways = providers.Singleton(PaymentGateways, providers.Dict())
+    settlement = providers.Singleton(Settlement, clock, audit)
+    provider_calls = providers.Singleton(ProviderCalls, uow, clock, audit, payment_gateways, settlement)
+    checkout_policy = providers.Singleton(CheckoutPolicy, ttl=config.checkout_ttl)
+    start_checkout = providers.Factory(
+        StartCheckout, uow, clock, ids, audit, payment_gateways, provider_calls, checkout_policy
+    )
+    get_payment = providers.Factory(GetPayment, uow)
+    capture_payment = providers.Factory(CapturePayment, uow, clock, audit, provider_calls)
+    cancel_payment = providers.Factory(CancelPayment, uow, clock, audit, provider_calls)
+    refund_payment = providers.Factory(RefundPayment, uow, clock, ids, audit, provider_calls)
+    get_refund = providers.Factory(GetRefund, uow)
+    recover_provider_calls = providers.Factory(RecoverProviderCalls, uow, clock, provider_calls)
+
     webhook_verifiers = providers.Singleton(configured_webhook_verifiers, config.sandbox_webhook_secrets)
-    # The payment features register what each provider event does here.
-    webhook_handlers = providers.Singleton(WebhookHandlers)
+    webhook_event_readers = providers.Singleton(configured_event_readers, config.sandbox_webhook_secrets)
+    webhook_handlers = providers.Singleton(
+        payment_event_handlers, webhook_event_readers, provider_calls, settlement, clock, ids, audit
+    )
     webhook_retry_policy = providers.Singleton(RetryPolicy, max_attempts=config.webhook_max_attempts)
     record_webhook = providers.Factory(RecordWebhook, uow, clock, ids, audit, webhook_verifiers)
     process_webhooks = providers.Factory(
@@ -112,7 +163,7 @@ class Container(containers.DeclarativeContainer):
         memory=providers.Factory(InMemoryWorkSignal, memory_store),
         postgres=providers.Factory(PgWorkSignal, config.database_url),
     )
-    worker = providers.Factory(Worker, process_webhooks, work_signal)
+    worker = providers.Factory(Worker, process_webhooks, work_signal, recover_provider_calls)
 
 
 def build_container(settings: Settings, storage: Storage = "postgres", database_url: str | None = None) -> Container:
@@ -127,6 +178,7 @@ def build_container(settings: Settings, storage: Storage = "postgres", database_
             "database_url": url,
             "order_prefix": settings.order_prefix,
             "order_ttl": timedelta(seconds=settings.order_ttl),
+            "checkout_ttl": timedelta(seconds=settings.checkout_ttl),
             "max_body_bytes": settings.max_body_bytes,
             "webhook_max_attempts": settings.webhook_max_attempts,
             "idempotency_ttl": timedelta(seconds=settings.idempotency_ttl),

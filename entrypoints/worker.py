@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from typing import Protocol
 
 from litestar import Litestar
 
 from application.ports import WorkSignal
 from application.use_cases.process_webhooks import ProcessDueWebhooks
+from application.use_cases.recover_provider_calls import RecoverProviderCalls
 
 logger = logging.getLogger("tessera.worker")
 
@@ -17,15 +19,23 @@ logger = logging.getLogger("tessera.worker")
 class Worker:
     """Any number may run against one database: each batch is claimed with SKIP LOCKED.
 
+    Between batches it also finishes provider calls a crash or a timeout left half done.
     Stopping lets the batch in hand finish (and commit), then returns; a worker killed outright
     commits nothing and its claimed events stay due for the others.
     """
 
     def __init__(
-        self, process: ProcessDueWebhooks, signal: WorkSignal, *, batch_size: int = 100, poll_interval: float = 1.0
+        self,
+        process: ProcessDueWebhooks,
+        signal: WorkSignal,
+        recover: RecoverProviderCalls,
+        *,
+        batch_size: int = 100,
+        poll_interval: float = 1.0,
     ) -> None:
         self._process = process
         self._signal = signal
+        self._recover = recover
         self._batch_size = batch_size
         self._poll_interval = poll_interval
         self._failing = False
@@ -39,6 +49,7 @@ class Worker:
     async def _step(self) -> int:
         try:
             processed = await self._process(self._batch_size)
+            await self._recover(self._batch_size)
         # The loop must outlive a database outage or a bug in one batch; the batch rolled back
         # and its events stay due, so the next step retries them. One traceback per streak of
         # failures: an outage must not write one every poll interval.
@@ -63,14 +74,19 @@ class Worker:
             await asyncio.gather(*waits, return_exceptions=True)
 
 
-def run_alongside(app: Litestar, worker: Worker) -> None:
-    """Runs the worker in the app's event loop, from startup until shutdown; it stops before
-    the app's own shutdown hooks release the database."""
+class Runner(Protocol):
+    async def run(self, stop: asyncio.Event) -> None: ...
+
+
+def run_alongside(app: Litestar, *runners: Runner) -> None:
+    """Runs background loops (the worker, the sandbox's webhook sender) in the app's event loop,
+    from startup until shutdown; they stop before the app's own shutdown hooks release the
+    database."""
     stop = asyncio.Event()
     tasks: list[asyncio.Task[None]] = []
 
     async def start() -> None:
-        tasks.append(asyncio.create_task(worker.run(stop)))
+        tasks.extend(asyncio.create_task(runner.run(stop)) for runner in runners)
 
     async def finish() -> None:
         stop.set()

@@ -48,12 +48,17 @@ class SequentialIds(IdGenerator):
 
 
 def sandbox_delivery(
-    secret: str, event_id: str, type: str = "payment.captured", *, at: datetime | None = None
+    secret: str,
+    event_id: str,
+    type: str = "payment.captured",
+    *,
+    at: datetime | None = None,
+    data: dict[str, object] | None = None,
 ) -> tuple[bytes, dict[str, str]]:
     """A sandbox event body and its Standard Webhooks headers, signed with `secret` at `at` (now)."""
     body = json.dumps(
         {"id": event_id, "type": type, "created_at": "2026-05-15T09:30:00Z",
-         "data": {"payment_id": "pay_1", "amount": 5000, "currency": "USD"}}
+         "data": data or {"payment_id": "pay_1", "amount": 5000, "currency": "USD"}}
     ).encode()
     signed_at = at or datetime.now(UTC)
     headers = {

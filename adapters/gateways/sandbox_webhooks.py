@@ -9,7 +9,7 @@ from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
 
 from application.errors import InvalidRequest, InvalidSignature
-from application.ports import VerifiedEvent, WebhookVerifier
+from application.ports import PaymentEventFacts, PaymentEventReader, VerifiedEvent, WebhookVerifier
 
 SIGNING_HEADERS = ("webhook-id", "webhook-timestamp", "webhook-signature")
 
@@ -48,3 +48,19 @@ class SandboxWebhookVerifier(WebhookVerifier):
         except (WebhookVerificationError, ValueError):
             return False
         return True
+
+
+class SandboxEventReader(PaymentEventReader):
+    """Reads `data` of a sandbox event: `{payment_id, refund_id?, amount, currency}`."""
+
+    def read(self, payload: bytes) -> PaymentEventFacts:
+        try:
+            data = json.loads(payload)["data"]
+            payment_id, amount, refund_id = data["payment_id"], data["amount"], data.get("refund_id")
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            raise ValueError("not a sandbox payment event") from exc
+        if not isinstance(payment_id, str) or isinstance(amount, bool) or not isinstance(amount, int) or amount < 0:
+            raise ValueError("a sandbox event needs a string payment_id and a non-negative integer amount")
+        if refund_id is not None and not isinstance(refund_id, str):
+            raise ValueError("a sandbox event's refund_id must be a string")
+        return PaymentEventFacts(provider_payment_id=payment_id, amount=amount, provider_refund_id=refund_id)

@@ -8,7 +8,7 @@ from application.views import OrderDetails
 
 
 class GetOrder:
-    """Reads one order with its customer."""
+    """Reads one order with its customer, payments and refunds."""
 
     def __init__(self, uow: UnitOfWorkFactory) -> None:
         self._uow = uow
@@ -19,4 +19,6 @@ class GetOrder:
             if order is None:
                 raise NotFound(f"no order {order_id}")
             customers = await uow.customers.get_many([order.customer_id])
-        return OrderDetails(order=order, customer=customers[order.customer_id])
+            payments = await uow.payments.list_for_order(order.id)
+            refunds = await uow.refunds.list_for_order(order.id)
+        return OrderDetails(order=order, customer=customers[order.customer_id], payments=payments, refunds=refunds)

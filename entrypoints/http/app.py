@@ -15,6 +15,7 @@ from entrypoints.http.auth import OPEN, REQUIRES_KEY, SECURITY_COMPONENTS, api_k
 from entrypoints.http.health import HealthController
 from entrypoints.http.idempotency import idempotency_middleware
 from entrypoints.http.orders import OrderController
+from entrypoints.http.payments import PaymentController
 from entrypoints.http.problems import problem_details_plugin
 from entrypoints.http.products import ProductController
 from entrypoints.http.request_context import RequestContext
@@ -32,6 +33,12 @@ PROVIDED = (
     "get_order",
     "search_orders",
     "cancel_order",
+    "start_checkout",
+    "get_payment",
+    "capture_payment",
+    "cancel_payment",
+    "refund_payment",
+    "get_refund",
     "record_webhook",
     "list_webhook_events",
     "replay_webhook",
@@ -43,7 +50,7 @@ def create_app(container: Container) -> Litestar:
         await close_container(container)
 
     app = Litestar(
-        route_handlers=[ProductController, OrderController, WebhookController, WebhookEventController, HealthController],
+        route_handlers=[ProductController, OrderController, PaymentController, WebhookController, WebhookEventController, HealthController],
         guards=[api_key_guard(container.authenticate_api_key())],
         middleware=[idempotency_middleware(container)],
         dependencies={
@@ -78,6 +85,8 @@ async def check_json_body(request: Request[Any, Any, Any]) -> None:
     if data is None:
         return
     body = await request.body()
+    if not body and data.is_optional:
+        return
     if not body:
         raise WireError("malformed_json", "This route expects a JSON body; the request has none.")
     media_type, _ = request.content_type

@@ -45,6 +45,8 @@ PROBLEMS: dict[str, tuple[int, str]] = {
     "validation_failed": (422, "Validation failed"),
     "currency_mismatch": (422, "Currency mismatch"),
     "idempotency_key_reused": (422, "Idempotency-Key reused"),
+    "amount_exceeds_refundable": (422, "Amount exceeds what is refundable"),
+    "provider_not_configured": (422, "Payment provider not configured"),
     "internal_error": (500, "Internal error"),
     "provider_error": (502, "Payment provider error"),
     "unavailable": (503, "Service unavailable"),

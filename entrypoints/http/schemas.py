@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, TypeVar
+from urllib.parse import urlsplit
 from uuid import UUID
 
 import msgspec
@@ -21,6 +22,7 @@ from domain.catalog import Product
 from domain.customers import Customer
 from domain.errors import FieldError
 from domain.orders import Attendee, EventRef, Order, OrderLine
+from domain.payments import Payment, Refund
 
 T = TypeVar("T")
 
@@ -276,8 +278,115 @@ class EventOut(Struct):
         return cls(id=event.id, name=event.name, date=event.date)
 
 
+class CheckoutIn(_In):
+    provider: str
+    capture_method: str = "automatic"
+    return_url: str | None = None
+    cancel_url: str | None = None
+
+    def to_command(self, order_id: UUID, actor: str) -> commands.StartCheckout:
+        return commands.StartCheckout(
+            order_id=order_id,
+            provider=self.provider,
+            capture_method=self.capture_method,
+            return_url=_http_url("return_url", self.return_url),
+            cancel_url=_http_url("cancel_url", self.cancel_url),
+            actor=actor,
+        )
+
+
+class CaptureIn(_In):
+    amount: int | None = None
+
+
+class RefundIn(_In):
+    amount: int | None = None
+    reason: str | None = None
+
+
+class PaymentOut(Struct):
+    id: UUID
+    order_id: UUID
+    provider: str
+    status: str
+    amount: int
+    amount_captured: int
+    amount_refunded: int
+    currency: str
+    capture_method: str
+    provider_payment_id: str | None
+    attempts: int
+    expires_at: Timestamp
+    created_at: Timestamp
+    updated_at: Timestamp
+    client_secret: str | None | UnsetType = UNSET
+    approval_url: str | None | UnsetType = UNSET
+    failure_reason: str | None = None
+
+    @classmethod
+    def of(cls, payment: Payment) -> "PaymentOut":
+        return cls(
+            id=payment.id,
+            order_id=payment.order_id,
+            provider=payment.provider,
+            status=str(payment.status),
+            amount=payment.amount,
+            amount_captured=payment.amount_captured,
+            amount_refunded=payment.amount_refunded,
+            currency=payment.currency,
+            capture_method=str(payment.capture_method),
+            provider_payment_id=payment.provider_payment_id,
+            attempts=payment.attempts,
+            expires_at=timestamp(payment.expires_at),
+            created_at=timestamp(payment.created_at),
+            updated_at=timestamp(payment.updated_at),
+            client_secret=payment.client_secret if payment.client_secret is not None else UNSET,
+            approval_url=payment.approval_url if payment.approval_url is not None else UNSET,
+            failure_reason=payment.failure_reason,
+        )
+
+
+class RefundOut(Struct):
+    id: UUID
+    payment_id: UUID
+    amount: int
+    currency: str
+    reason: str | None
+    status: str
+    provider_refund_id: str | None
+    created_at: Timestamp
+    updated_at: Timestamp
+    failure_reason: str | None = None
+
+    @classmethod
+    def of(cls, refund: Refund) -> "RefundOut":
+        return cls(
+            id=refund.id,
+            payment_id=refund.payment_id,
+            amount=refund.amount,
+            currency=refund.currency,
+            reason=refund.reason,
+            status=str(refund.status),
+            provider_refund_id=refund.provider_refund_id,
+            created_at=timestamp(refund.created_at),
+            updated_at=timestamp(refund.updated_at),
+            failure_reason=refund.failure_reason,
+        )
+
+
+def _http_url(field_name: str, url: str | None) -> str | None:
+    """Where the provider sends the buyer back: an absolute http(s) URL or nothing."""
+    if url is None:
+        return None
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc or len(url) > 2000:
+        raise WireError("validation_failed", f"{field_name}: must be an absolute http(s) URL",
+                        (FieldError(field_name, "must be an absolute http(s) URL"),))
+    return url
+
+
 class OrderOut(Struct):
-    """An order; `payments` and `refunds` stay empty until checkout exists."""
+    """An order; `payments` and `refunds` are embedded when one order is read, empty in lists."""
 
     id: UUID
     number: str
@@ -294,8 +403,8 @@ class OrderOut(Struct):
     created_at: Timestamp
     updated_at: Timestamp
     expires_at: Timestamp
-    payments: list[dict[str, Any]]
-    refunds: list[dict[str, Any]]
+    payments: list[PaymentOut]
+    refunds: list[RefundOut]
 
     @classmethod
     def of(cls, details: OrderDetails) -> "OrderOut":
@@ -316,8 +425,8 @@ class OrderOut(Struct):
             created_at=timestamp(order.created_at),
             updated_at=timestamp(order.updated_at),
             expires_at=timestamp(order.expires_at),
-            payments=[],
-            refunds=[],
+            payments=[PaymentOut.of(payment) for payment in details.payments],
+            refunds=[RefundOut.of(refund) for refund in details.refunds],
         )
 
 

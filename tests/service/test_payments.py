@@ -1,0 +1,350 @@
+"""Checkout, capture, cancel, refunds and provider events, on the in-memory adapters with a
+scripted provider, wired by the real container (only clock and gateways overridden)."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from dataclasses import dataclass
+from uuid import UUID
+
+import pytest
+from dependency_injector import providers
+
+from application.commands import CancelPayment, CapturePayment, RecordWebhook, RefundPayment, StartCheckout
+from application.errors import ProviderError, ProviderNotConfigured, ProviderOutcomeUnknown
+from application.gateways import PaymentGateways
+from domain.errors import InvalidState, ValidationFailed
+from domain.orders import OrderStatus
+from domain.payments import ACTION_LEASE, AmountExceedsRefundable, Payment, PaymentStatus, RefundStatus
+from entrypoints.config import Settings
+from entrypoints.container import Container, build_container
+from tests.fakes.gateway import ScriptedGateway
+from tests.service.conftest import order_command, product_command
+from tests.support import FrozenClock, sandbox_delivery
+
+SECRET = "whsec_" + "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0"
+ACTOR = "api_key:test"
+
+
+@dataclass
+class Shop:
+    container: Container
+    clock: FrozenClock
+    provider: ScriptedGateway
+    events: itertools.count
+
+    async def order(self, quantity: int = 2, sku: str = "day-pass") -> UUID:
+        details = await self.container.place_order()(order_command((sku, quantity)))
+        return details.order.id
+
+    async def checkout(self, order_id: UUID, capture_method: str = "automatic") -> Payment:
+        checkout = await self.container.start_checkout()(
+            StartCheckout(order_id, "sandbox", ACTOR, capture_method=capture_method)
+        )
+        return checkout.payment
+
+    async def deliver(self, type: str, payment: Payment, amount: int, refund_id: str | None = None) -> None:
+        """The provider's event, recorded through the inbox and applied by the worker's step."""
+        data: dict[str, object] = {"payment_id": payment.provider_payment_id, "amount": amount, "currency": payment.currency}
+        if refund_id:
+            data["refund_id"] = refund_id
+        body, headers = sandbox_delivery(SECRET, f"evt_{next(self.events)}", type, data=data)
+        await self.container.record_webhook()(RecordWebhook("sandbox", body, headers))
+        await self.container.process_webhooks()(100)
+
+    async def approve(self, payment: Payment) -> None:
+        """The buyer approves at the provider, which then sends its events."""
+        state = self.provider.approve(payment.provider_payment_id)  # type: ignore[arg-type]
+        await self.deliver("payment.authorized", payment, state.amount_authorized)
+        if state.status is PaymentStatus.CAPTURED:
+            await self.deliver("payment.captured", payment, state.amount_captured)
+
+    async def payment(self, payment_id: UUID) -> Payment:
+        return await self.container.get_payment()(payment_id)
+
+    async def order_status(self, order_id: UUID) -> OrderStatus:
+        return (await self.container.get_order()(order_id)).order.status
+
+    def audit_actions(self, entity_id: UUID) -> list[str]:
+        return [e.action for e in self.container.memory_store().audit if e.entity_id == entity_id]
+
+
+@pytest.fixture
+async def shop() -> Shop:
+    container = build_container(Settings(sandbox_webhook_secret=SECRET), "memory")
+    clock, provider = FrozenClock(), ScriptedGateway()
+    container.clock.override(providers.Object(clock))
+    container.payment_gateways.override(providers.Object(PaymentGateways({"sandbox": provider})))
+    await container.add_product()(product_command("day-pass", 5000, capacity=10))
+    await container.add_product()(product_command("yen-pass", 1200, "JPY", capacity=10))
+    await container.add_product()(product_command("kwd-pass", 12345, "KWD", capacity=10))
+    return Shop(container, clock, provider, itertools.count(1))
+
+
+async def test_automatic_capture_completes_the_order(shop: Shop) -> None:
+    order_id = await shop.order()
+    payment = await shop.checkout(order_id)
+    assert (payment.status, payment.amount, payment.attempts) == (PaymentStatus.PENDING, 10000, 1)
+    assert payment.provider_payment_id == "fake_1" and payment.approval_url == "https://fake/fake_1"
+    await shop.approve(payment)
+    captured = await shop.payment(payment.id)
+    assert (captured.status, captured.amount_captured, captured.action) == (PaymentStatus.CAPTURED, 10000, None)
+    details = await shop.container.get_order()(order_id)
+    assert (details.order.status, details.order.amount_paid) == (OrderStatus.COMPLETED, 10000)
+    assert [p.id for p in details.payments] == [payment.id]
+    assert shop.audit_actions(payment.id) == ["payment.created", "payment.pending", "payment.authorized", "payment.captured"]
+    assert "order.completed" in shop.audit_actions(order_id)
+
+
+async def test_manual_capture_of_part_of_the_authorization(shop: Shop) -> None:
+    order_id = await shop.order()
+    payment = await shop.checkout(order_id, "manual")
+    await shop.approve(payment)
+    assert (await shop.payment(payment.id)).status is PaymentStatus.AUTHORIZED
+    assert await shop.order_status(order_id) is OrderStatus.PROCESSING
+    captured = await shop.container.capture_payment()(CapturePayment(payment.id, ACTOR, 6000))
+    assert (captured.status, captured.amount_captured, captured.amount_authorized) == (PaymentStatus.CAPTURED, 6000, 10000)
+    assert shop.provider.effects["capture"] == 1
+    assert await shop.order_status(order_id) is OrderStatus.COMPLETED
+    # The provider's own capture event arriving afterwards changes nothing.
+    await shop.deliver("payment.captured", payment, 6000)
+    assert (await shop.payment(payment.id)).amount_captured == 6000
+
+
+async def test_capture_rules(shop: Shop) -> None:
+    order_id = await shop.order()
+    payment = await shop.checkout(order_id, "manual")
+    with pytest.raises(InvalidState):
+        await shop.container.capture_payment()(CapturePayment(payment.id, ACTOR))  # not authorized yet
+    await shop.approve(payment)
+    with pytest.raises(ValidationFailed):
+        await shop.container.capture_payment()(CapturePayment(payment.id, ACTOR, 10001))
+    await shop.container.capture_payment()(CapturePayment(payment.id, ACTOR))
+    with pytest.raises(InvalidState):
+        await shop.container.capture_payment()(CapturePayment(payment.id, ACTOR))
+    assert shop.provider.effects["capture"] == 1
+
+
+async def test_concurrent_captures_reach_the_provider_once(shop: Shop) -> None:
+    payment = await shop.checkout(await shop.order(), "manual")
+    await shop.approve(payment)
+    results = await asyncio.gather(
+        *(shop.container.capture_payment()(CapturePayment(payment.id, ACTOR)) for _ in range(10)), return_exceptions=True
+    )
+    assert sum(isinstance(r, Payment) for r in results) == 1
+    assert all(isinstance(r, InvalidState) for r in results if not isinstance(r, Payment))
+    assert shop.provider.effects["capture"] == 1
+
+
+async def test_a_capture_that_timed_out_is_retried_with_the_same_key(shop: Shop) -> None:
+    payment = await shop.checkout(await shop.order(), "manual")
+    await shop.approve(payment)
+    shop.provider.faults["capture"] = "timeout"
+    with pytest.raises(ProviderOutcomeUnknown):
+        await shop.container.capture_payment()(CapturePayment(payment.id, ACTOR, 4000))
+    unknown = await shop.payment(payment.id)
+    assert unknown.status is PaymentStatus.AUTHORIZED and unknown.action is not None
+    with pytest.raises(InvalidState):  # another amount than the unfinished capture's
+        await shop.container.capture_payment()(CapturePayment(payment.id, ACTOR, 5000))
+    captured = await shop.container.capture_payment()(CapturePayment(payment.id, ACTOR))
+    assert (captured.status, captured.amount_captured) == (PaymentStatus.CAPTURED, 4000)
+    assert shop.provider.effects["capture"] == 1
+
+
+async def test_the_recovery_job_finishes_an_abandoned_capture(shop: Shop) -> None:
+    payment = await shop.checkout(await shop.order(), "manual")
+    await shop.approve(payment)
+    shop.provider.faults["capture"] = "timeout"
+    with pytest.raises(ProviderOutcomeUnknown):
+        await shop.container.capture_payment()(CapturePayment(payment.id, ACTOR))
+    assert await shop.container.recover_provider_calls()(10) == 1
+    assert (await shop.payment(payment.id)).status is PaymentStatus.CAPTURED
+    assert shop.provider.effects["capture"] == 1
+    assert await shop.container.recover_provider_calls()(10) == 0
+
+
+async def test_a_crash_mid_capture_is_recovered_once_the_lease_ends(shop: Shop) -> None:
+    payment = await shop.checkout(await shop.order(), "manual")
+    await shop.approve(payment)
+    # Phase one committed, then the process died: the action stays, running, until its lease ends.
+    async with shop.container.uow()() as uow:
+        crashed = await uow.payments.get(payment.id, lock=True)
+        crashed.request_capture(None, shop.clock.now())  # type: ignore[union-attr]
+        await uow.payments.save(crashed)  # type: ignore[arg-type]
+        await uow.commit()
+    assert await shop.container.recover_provider_calls()(10) == 0
+    with pytest.raises(InvalidState):
+        await shop.container.capture_payment()(CapturePayment(payment.id, ACTOR))
+    shop.clock.advance(seconds=ACTION_LEASE.total_seconds())
+    assert await shop.container.recover_provider_calls()(10) == 1
+    assert (await shop.payment(payment.id)).status is PaymentStatus.CAPTURED
+    assert shop.provider.effects["capture"] == 1
+
+
+async def test_a_declined_capture_leaves_the_authorization(shop: Shop) -> None:
+    payment = await shop.checkout(await shop.order(), "manual")
+    await shop.approve(payment)
+    shop.provider.faults["capture"] = "decline"
+    with pytest.raises(ProviderError):
+        await shop.container.capture_payment()(CapturePayment(payment.id, ACTOR))
+    refused = await shop.payment(payment.id)
+    assert (refused.status, refused.action) == (PaymentStatus.AUTHORIZED, None)
+    assert "payment.capture_refused" in shop.audit_actions(payment.id)
+
+
+async def test_declined_checkout_leaves_the_order_payable(shop: Shop) -> None:
+    order_id = await shop.order()
+    payment = await shop.checkout(order_id)
+    await shop.deliver("payment.failed", payment, payment.amount)
+    assert (await shop.payment(payment.id)).status is PaymentStatus.FAILED
+    assert await shop.order_status(order_id) is OrderStatus.PENDING
+    second = await shop.checkout(order_id)
+    assert second.id != payment.id and second.status is PaymentStatus.PENDING
+
+
+async def test_checkout_again_returns_the_live_payment(shop: Shop) -> None:
+    order_id = await shop.order()
+    first = await shop.checkout(order_id)
+    checkout = await shop.container.start_checkout()(StartCheckout(order_id, "sandbox", ACTOR))
+    assert (checkout.created, checkout.payment.id, checkout.payment.attempts) == (False, first.id, 2)
+    assert shop.provider.effects["create"] == 1
+
+
+async def test_checkout_refusals(shop: Shop) -> None:
+    order_id = await shop.order()
+    with pytest.raises(ProviderNotConfigured):
+        await shop.container.start_checkout()(StartCheckout(order_id, "stripe", ACTOR))
+    with pytest.raises(ValidationFailed):
+        await shop.container.start_checkout()(StartCheckout(order_id, "bitcoin", ACTOR))
+    with pytest.raises(ValidationFailed):
+        await shop.container.start_checkout()(StartCheckout(order_id, "sandbox", ACTOR, capture_method="later"))
+    shop.clock.advance(hours=2)
+    with pytest.raises(InvalidState):
+        await shop.checkout(order_id)
+
+
+async def test_cancel_an_authorization(shop: Shop) -> None:
+    order_id = await shop.order()
+    payment = await shop.checkout(order_id, "manual")
+    await shop.approve(payment)
+    canceled = await shop.container.cancel_payment()(CancelPayment(payment.id, ACTOR))
+    assert canceled.status is PaymentStatus.CANCELED
+    assert await shop.order_status(order_id) is OrderStatus.PENDING
+    with pytest.raises(InvalidState):
+        await shop.container.cancel_payment()(CancelPayment(payment.id, ACTOR))
+
+
+LIFECYCLE = ("payment.authorized", "payment.captured", "refund.succeeded:re_1", "refund.succeeded:re_2")
+
+
+@pytest.mark.parametrize("ordering", list(itertools.permutations(LIFECYCLE)), ids=lambda o: ">".join(o))
+async def test_events_in_any_order_end_in_the_same_state(shop: Shop, ordering: tuple[str, ...]) -> None:
+    order_id = await shop.order()
+    payment = await shop.checkout(order_id, "manual")
+    amounts = {"payment.authorized": 10000, "payment.captured": 10000, "re_1": 3000, "re_2": 7000}
+    for name in ordering:
+        type, _, refund_id = name.partition(":")
+        await shop.deliver(type, payment, amounts[refund_id or type], refund_id or None)
+    for _ in range(5):  # events that came too early are retried with back-off
+        shop.clock.advance(hours=1)
+        await shop.container.process_webhooks()(100)
+    final = await shop.payment(payment.id)
+    assert (final.status, final.amount_captured, final.amount_refunded) == (PaymentStatus.REFUNDED, 10000, 10000)
+    details = await shop.container.get_order()(order_id)
+    assert details.order.status is OrderStatus.REFUNDED
+    assert sorted((r.provider_refund_id, r.amount, r.status) for r in details.refunds) == [
+        ("re_1", 3000, RefundStatus.SUCCEEDED), ("re_2", 7000, RefundStatus.SUCCEEDED)]
+    assert (await shop.container.get_product()("day-pass")).sold == 0
+
+
+async def test_partial_refunds_up_to_the_capture(shop: Shop) -> None:
+    order_id = await shop.order()
+    payment = await shop.checkout(order_id)
+    await shop.approve(payment)
+    refunds = [await shop.container.refund_payment()(RefundPayment(payment.id, ACTOR, amount, "partial")) for amount in (3000, 3000, 4000)]
+    assert [r.status for r in refunds] == [RefundStatus.SUCCEEDED] * 3
+    assert (await shop.payment(payment.id)).status is PaymentStatus.REFUNDED
+    assert await shop.order_status(order_id) is OrderStatus.REFUNDED
+    with pytest.raises(AmountExceedsRefundable):
+        await shop.container.refund_payment()(RefundPayment(payment.id, ACTOR, 1))
+    assert (await shop.container.get_product()("day-pass")).sold == 0
+    assert shop.audit_actions(refunds[0].id) == ["refund.requested", "refund.succeeded"]
+
+
+async def test_refund_everything_by_default_and_the_rules(shop: Shop) -> None:
+    payment = await shop.checkout(await shop.order(), "manual")
+    with pytest.raises(InvalidState):
+        await shop.container.refund_payment()(RefundPayment(payment.id, ACTOR))
+    await shop.approve(payment)
+    with pytest.raises(InvalidState):  # authorized, not captured
+        await shop.container.refund_payment()(RefundPayment(payment.id, ACTOR))
+    await shop.container.capture_payment()(CapturePayment(payment.id, ACTOR, 6000))
+    with pytest.raises(AmountExceedsRefundable):
+        await shop.container.refund_payment()(RefundPayment(payment.id, ACTOR, 6001))
+    refund = await shop.container.refund_payment()(RefundPayment(payment.id, ACTOR))
+    assert refund.amount == 6000
+
+
+async def test_concurrent_refunds_never_exceed_the_capture(shop: Shop) -> None:
+    payment = await shop.checkout(await shop.order())
+    await shop.approve(payment)
+    results = await asyncio.gather(
+        *(shop.container.refund_payment()(RefundPayment(payment.id, ACTOR, 6000)) for _ in range(20)), return_exceptions=True
+    )
+    assert sum(not isinstance(r, Exception) for r in results) == 1
+    assert all(isinstance(r, AmountExceedsRefundable) for r in results if isinstance(r, Exception))
+    assert shop.provider.effects["refund"] == 1
+
+
+async def test_a_failed_refund_makes_its_amount_refundable_again(shop: Shop) -> None:
+    order_id = await shop.order()
+    payment = await shop.checkout(order_id)
+    await shop.approve(payment)
+    shop.provider.refund_outcome = RefundStatus.PENDING
+    refund = await shop.container.refund_payment()(RefundPayment(payment.id, ACTOR, 10000))
+    assert refund.status is RefundStatus.PENDING and (await shop.payment(payment.id)).refundable == 0
+    await shop.deliver("refund.failed", payment, 10000, refund.provider_refund_id)
+    await shop.deliver("refund.failed", payment, 10000, refund.provider_refund_id)  # a duplicate changes nothing
+    assert (await shop.container.get_refund()(refund.id)).status is RefundStatus.FAILED
+    after = await shop.payment(payment.id)
+    assert (after.status, after.refundable, after.amount_refunded) == (PaymentStatus.CAPTURED, 10000, 0)
+    assert await shop.order_status(order_id) is OrderStatus.COMPLETED
+    shop.provider.refund_outcome = RefundStatus.SUCCEEDED
+    again = await shop.container.refund_payment()(RefundPayment(payment.id, ACTOR, 10000))
+    assert again.status is RefundStatus.SUCCEEDED
+
+
+async def test_a_declined_refund_is_recorded_failed(shop: Shop) -> None:
+    payment = await shop.checkout(await shop.order())
+    await shop.approve(payment)
+    shop.provider.faults["refund"] = "decline"
+    with pytest.raises(ProviderError):
+        await shop.container.refund_payment()(RefundPayment(payment.id, ACTOR, 1000))
+    details = await shop.container.get_order()(payment.order_id)
+    assert [r.status for r in details.refunds] == [RefundStatus.FAILED]
+    assert (await shop.payment(payment.id)).refundable == 10000
+
+
+async def test_a_refund_that_timed_out_is_finished_by_recovery(shop: Shop) -> None:
+    payment = await shop.checkout(await shop.order())
+    await shop.approve(payment)
+    shop.provider.faults["refund"] = "timeout"
+    with pytest.raises(ProviderOutcomeUnknown):
+        await shop.container.refund_payment()(RefundPayment(payment.id, ACTOR, 2500))
+    assert await shop.container.recover_provider_calls()(10) == 1
+    details = await shop.container.get_order()(payment.order_id)
+    assert [(r.amount, r.status) for r in details.refunds] == [(2500, RefundStatus.SUCCEEDED)]
+    assert shop.provider.effects["refund"] == 1
+    assert details.order.status is OrderStatus.PARTIALLY_REFUNDED
+
+
+@pytest.mark.parametrize(("sku", "amount", "parts"), [("yen-pass", 2400, (800, 801, 799)), ("kwd-pass", 24690, (1, 24688, 1))])
+async def test_zero_and_three_decimal_currencies_refund_exactly(shop: Shop, sku: str, amount: int, parts: tuple[int, ...]) -> None:
+    payment = await shop.checkout(await shop.order(sku=sku))
+    assert payment.amount == amount
+    await shop.approve(payment)
+    for part in parts:
+        await shop.container.refund_payment()(RefundPayment(payment.id, ACTOR, part))
+    final = await shop.payment(payment.id)
+    assert (final.status, final.amount_refunded, final.refundable) == (PaymentStatus.REFUNDED, amount, 0)
