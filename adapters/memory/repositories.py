@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import date, datetime
+from typing import Generic, TypeVar
 from uuid import UUID
 
 from adapters.memory.store import InMemoryStore, Journal, detached
@@ -18,8 +19,10 @@ from application.ports import (
     OrderNumberSequence,
     OrderQuery,
     OrderRepository,
+    PaymentRepository,
     ProductQuery,
     ProductRepository,
+    RefundRepository,
     WebhookInbox,
     WebhookQuery,
 )
@@ -29,6 +32,7 @@ from domain.catalog import Product
 from domain.customers import Customer
 from domain.idempotency import IdempotencyRecord
 from domain.orders import Order
+from domain.payments import Payment, Refund, RefundStatus
 from domain.webhooks import WebhookEvent, WebhookStatus
 
 
@@ -123,6 +127,107 @@ class InMemoryOrderRepository(OrderRepository):
         ]
         matches.sort(key=lambda o: (o.created_at, o.id), reverse=True)
         return [detached(o) for o in matches[: query.limit]]
+
+
+E = TypeVar("E", Payment, Refund)
+
+
+class _ProviderRecords(Generic[E]):
+    """What payments and refunds share: found by id, by the provider's id and by order, and
+    claimed once the lease of their unfinished provider call has ended. The unit of work's
+    lock stands in for row locks, so `lock` needs nothing here and no claim meets a held one."""
+
+    def __init__(
+        self,
+        table: dict[UUID, E],
+        journal: Journal,
+        provider_id: Callable[[E], str | None],
+        unfinished_lease: Callable[[E], datetime | None],
+    ) -> None:
+        self._table = table
+        self._journal = journal
+        self._provider_id = provider_id
+        self._unfinished_lease = unfinished_lease
+
+    def put(self, entity: E) -> None:
+        self._journal.put(self._table, entity.id, detached(entity))
+
+    def get(self, entity_id: UUID) -> E | None:
+        entity = self._table.get(entity_id)
+        return detached(entity) if entity else None
+
+    def get_by_provider_id(self, provider: str, provider_id: str) -> E | None:
+        found = next(
+            (e for e in self._table.values() if e.provider == provider and self._provider_id(e) == provider_id), None
+        )
+        return detached(found) if found else None
+
+    def list_for_order(self, order_id: UUID) -> list[E]:
+        matches = sorted((e for e in self._table.values() if e.order_id == order_id), key=lambda e: (e.created_at, e.id))
+        return [detached(e) for e in matches]
+
+    def claim_abandoned(self, now: datetime, limit: int) -> list[E]:
+        abandoned = sorted(
+            (lease, e.id)
+            for e in self._table.values()
+            if (lease := self._unfinished_lease(e)) is not None and lease <= now
+        )
+        return [detached(self._table[entity_id]) for _, entity_id in abandoned[:limit]]
+
+
+def _action_lease(payment: Payment) -> datetime | None:
+    return payment.action.lease_until if payment.action else None
+
+
+def _pending_lease(refund: Refund) -> datetime | None:
+    """A refund that ended keeps no call in flight, whatever its lease says."""
+    return refund.lease_until if refund.status is RefundStatus.PENDING else None
+
+
+class InMemoryPaymentRepository(PaymentRepository):
+    def __init__(self, store: InMemoryStore, journal: Journal) -> None:
+        self._records = _ProviderRecords(store.payments, journal, lambda p: p.provider_payment_id, _action_lease)
+
+    async def add(self, payment: Payment) -> None:
+        self._records.put(payment)
+
+    async def get(self, payment_id: UUID, *, lock: bool = False) -> Payment | None:
+        return self._records.get(payment_id)
+
+    async def get_by_provider_id(self, provider: str, provider_payment_id: str, *, lock: bool = False) -> Payment | None:
+        return self._records.get_by_provider_id(provider, provider_payment_id)
+
+    async def list_for_order(self, order_id: UUID) -> list[Payment]:
+        return self._records.list_for_order(order_id)
+
+    async def save(self, payment: Payment) -> None:
+        self._records.put(payment)
+
+    async def claim_abandoned(self, now: datetime, limit: int) -> list[Payment]:
+        return self._records.claim_abandoned(now, limit)
+
+
+class InMemoryRefundRepository(RefundRepository):
+    def __init__(self, store: InMemoryStore, journal: Journal) -> None:
+        self._records = _ProviderRecords(store.refunds, journal, lambda r: r.provider_refund_id, _pending_lease)
+
+    async def add(self, refund: Refund) -> None:
+        self._records.put(refund)
+
+    async def get(self, refund_id: UUID, *, lock: bool = False) -> Refund | None:
+        return self._records.get(refund_id)
+
+    async def get_by_provider_id(self, provider: str, provider_refund_id: str, *, lock: bool = False) -> Refund | None:
+        return self._records.get_by_provider_id(provider, provider_refund_id)
+
+    async def list_for_order(self, order_id: UUID) -> list[Refund]:
+        return self._records.list_for_order(order_id)
+
+    async def save(self, refund: Refund) -> None:
+        self._records.put(refund)
+
+    async def claim_abandoned(self, now: datetime, limit: int) -> list[Refund]:
+        return self._records.claim_abandoned(now, limit)
 
 
 class InMemoryOrderNumberSequence(OrderNumberSequence):

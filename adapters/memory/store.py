@@ -21,6 +21,7 @@ from domain.catalog import Product
 from domain.customers import Customer
 from domain.idempotency import IdempotencyRecord
 from domain.orders import Order
+from domain.payments import Payment, Refund
 from domain.webhooks import WebhookEvent
 
 T = TypeVar("T")
@@ -37,6 +38,8 @@ class InMemoryStore:
     customers: dict[UUID, Customer] = field(default_factory=dict)
     customer_ids_by_email: dict[str, UUID] = field(default_factory=dict)
     orders: dict[UUID, Order] = field(default_factory=dict)
+    payments: dict[UUID, Payment] = field(default_factory=dict)
+    refunds: dict[UUID, Refund] = field(default_factory=dict)
     order_counters: dict[date, int] = field(default_factory=dict)
     audit: list[AuditEntry] = field(default_factory=list)
     webhook_events: dict[UUID, WebhookEvent] = field(default_factory=dict)

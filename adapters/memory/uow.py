@@ -12,7 +12,9 @@ from adapters.memory.repositories import (
     InMemoryIdempotencyRepository,
     InMemoryOrderNumberSequence,
     InMemoryOrderRepository,
+    InMemoryPaymentRepository,
     InMemoryProductRepository,
+    InMemoryRefundRepository,
     InMemoryWebhookInbox,
 )
 from adapters.memory.store import InMemoryStore, Journal
@@ -28,6 +30,8 @@ class InMemoryUnitOfWork(UnitOfWork):
         self.products = InMemoryProductRepository(store, self._journal)
         self.customers = InMemoryCustomerRepository(store, self._journal)
         self.orders = InMemoryOrderRepository(store, self._journal)
+        self.payments = InMemoryPaymentRepository(store, self._journal)
+        self.refunds = InMemoryRefundRepository(store, self._journal)
         self.order_numbers = InMemoryOrderNumberSequence(store, self._journal)
         self.audit = InMemoryAuditLog(store, self._journal)
         self.webhooks = InMemoryWebhookInbox(store, self._journal)

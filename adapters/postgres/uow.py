@@ -1,4 +1,4 @@
-"""The PostgreSQL unit of work: one pooled connection, one transaction, eight repositories."""
+"""The PostgreSQL unit of work: one pooled connection, one transaction, ten repositories."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from adapters.postgres.api_keys import PgApiKeyRepository
 from adapters.postgres.idempotency import PgIdempotencyRepository
+from adapters.postgres.payments import PgPaymentRepository, PgRefundRepository
 from adapters.postgres.repositories import (
     PgAuditLog,
     PgCustomerRepository,
@@ -75,6 +76,8 @@ class PgUnitOfWork(UnitOfWork):
         self.products = PgProductRepository(connection)
         self.customers = PgCustomerRepository(connection)
         self.orders = PgOrderRepository(connection)
+        self.payments = PgPaymentRepository(connection)
+        self.refunds = PgRefundRepository(connection)
         self.order_numbers = PgOrderNumberSequence(connection)
         self.audit = PgAuditLog(connection)
         self.webhooks = PgWebhookInbox(connection)

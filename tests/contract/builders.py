@@ -12,6 +12,7 @@ from domain.catalog import Product
 from domain.customers import Customer
 from domain.money import Money
 from domain.orders import Attendee, EventRef, LineRequest, Order
+from domain.payments import CaptureMethod, Payment, Refund
 from domain.webhooks import WebhookEvent
 
 T0 = datetime(2026, 5, 15, 9, 30, 0, 123456, tzinfo=UTC)
@@ -137,3 +138,62 @@ def a_webhook_event(
         headers={"webhook-id": "evt", "webhook-timestamp": "1700000000"},
         now=at,
     )
+
+
+async def placed_orders(uow_factory: UnitOfWorkFactory, count: int = 1) -> list[Order]:
+    """Stored orders of one pass each, for payments and refunds to belong to."""
+    product = a_product(f"pass-{new_id().hex[-6:]}", capacity=None)
+    async with uow_factory() as uow:
+        await uow.products.add(product)
+        customer = await uow.customers.upsert_by_email(a_customer())
+        orders = [an_order(customer, [product]) for _ in range(count)]
+        for order in orders:
+            await uow.orders.add(order)
+        await uow.commit()
+    return orders
+
+
+def a_payment(
+    order: Order,
+    *,
+    at: datetime = T0,
+    provider: str = "sandbox",
+    capture_method: CaptureMethod = CaptureMethod.MANUAL,
+    id: UUID | None = None,
+) -> Payment:
+    """A new checkout for the order's total: its creation at the provider is the pending action."""
+    return Payment.start(
+        id=id or new_id(),
+        order_id=order.id,
+        provider=provider,
+        total=order.total,
+        capture_method=capture_method,
+        now=at,
+        expires_at=at + timedelta(hours=1),
+    )
+
+
+def a_captured_payment(order: Order, *, at: datetime = T0, provider_payment_id: str | None = None) -> Payment:
+    """Created at the provider, authorized and captured in full: ready for refunds."""
+    payment = a_payment(order, at=at)
+    payment.apply_created(provider_payment_id or f"pi_{payment.id.hex[-12:]}", f"{payment.id.hex}_secret", None, at)
+    payment.apply_authorized(payment.amount, at)
+    payment.apply_captured(payment.amount, at)
+    return payment
+
+
+def a_refund(payment: Payment, amount: int = 100, *, at: datetime = T0, id: UUID | None = None) -> Refund:
+    """A pending refund, its amount reserved on `payment` as a refund request does (save both)."""
+    payment.reserve_refund(amount, at)
+    return Refund.request(id=id or new_id(), payment=payment, amount=amount, reason=" changed plans ", now=at)
+
+
+async def recorded(uow_factory: UnitOfWorkFactory, *entities: Payment | Refund) -> None:
+    """Adds payments and refunds in one unit of work, a refund's payment before it."""
+    async with uow_factory() as uow:
+        for entity in entities:
+            if isinstance(entity, Payment):
+                await uow.payments.add(entity)
+            else:
+                await uow.refunds.add(entity)
+        await uow.commit()

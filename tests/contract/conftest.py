@@ -5,6 +5,8 @@ import pytest
 from adapters.memory import InMemoryStore, InMemoryUnitOfWorkFactory
 from adapters.postgres.uow import PgUnitOfWorkFactory
 from application.ports import UnitOfWorkFactory
+from domain.orders import Order
+from tests.contract.builders import placed_orders
 
 
 @pytest.fixture(params=["memory", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -17,3 +19,10 @@ def uow_factory(request: pytest.FixtureRequest) -> UnitOfWorkFactory:
     if request.param == "memory":
         return InMemoryUnitOfWorkFactory(InMemoryStore())
     return PgUnitOfWorkFactory(request.getfixturevalue("pg_engine"))
+
+
+@pytest.fixture
+async def placed_order(uow_factory: UnitOfWorkFactory) -> Order:
+    """A stored order for payments and refunds to belong to."""
+    [order] = await placed_orders(uow_factory)
+    return order

@@ -1,4 +1,6 @@
-"""What only the PostgreSQL adapter has: connectivity failures and a fixed statement budget.
+"""What only the PostgreSQL adapter has: connectivity failures, a fixed statement budget,
+check constraints that refuse what a buggy code path might save, and claims that skip rows
+another transaction holds (the in-memory adapter runs one unit of work at a time).
 
 These do not fit the shared contract (the in-memory adapter has no connection to lose and
 no statements to count), so they run on PostgreSQL alone.
@@ -6,20 +8,35 @@ no statements to count), so they run on PostgreSQL alone.
 
 from __future__ import annotations
 
+import asyncio
 import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date
+from dataclasses import replace
+from datetime import date, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import event, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.postgres.engine import create_engine
 from adapters.postgres.uow import PgUnitOfWorkFactory
 from application.errors import Unavailable
 from application.ports import OrderQuery
-from tests.contract.builders import T0, a_customer, a_product, an_audit_entry, an_order
+from tests.contract.builders import (
+    T0,
+    a_captured_payment,
+    a_customer,
+    a_payment,
+    a_product,
+    a_refund,
+    an_audit_entry,
+    an_order,
+    placed_orders,
+    recorded,
+)
 
 
 def closed_port() -> int:
@@ -93,3 +110,41 @@ async def test_each_operation_sends_a_fixed_number_of_statements(pg_engine: Asyn
 
     assert len(place_order) == 6
     assert (len(get), len(search)) == (1, 2)
+
+
+@pytest.mark.parametrize(
+    ("change", "constraint"),
+    [
+        ({"amount_refunded": 2000, "amount_refund_pending": 3001}, "ck_payments_refunds_within_captured"),
+        ({"amount_captured": 5001}, "ck_payments_captured_within_authorized"),
+        ({"amount_refund_pending": -1}, "ck_payments_amounts_non_negative"),
+    ],
+)
+async def test_the_database_refuses_a_payment_that_breaks_its_invariants(
+    pg_engine: AsyncEngine, change: dict[str, Any], constraint: str
+) -> None:
+    uow_factory = PgUnitOfWorkFactory(pg_engine)
+    [order] = await placed_orders(uow_factory)
+    payment = a_captured_payment(order)
+    await recorded(uow_factory, payment)
+    assert payment.amount_captured == payment.amount_authorized == 5000
+    with pytest.raises(IntegrityError, match=constraint):
+        async with uow_factory() as uow:
+            await uow.payments.save(replace(payment, **change))
+
+
+async def test_a_claim_skips_abandoned_payments_and_refunds_another_unit_of_work_holds(pg_engine: AsyncEngine) -> None:
+    uow_factory = PgUnitOfWorkFactory(pg_engine)
+    [order] = await placed_orders(uow_factory)
+    first, second = a_payment(order, at=T0), a_payment(order, at=T0 + timedelta(seconds=1))
+    captured = a_captured_payment(order)
+    older, newer = a_refund(captured, at=T0), a_refund(captured, at=T0 + timedelta(seconds=1))
+    await recorded(uow_factory, first, second, captured, older, newer)
+    now = T0 + timedelta(hours=1)
+
+    async with uow_factory() as holder:
+        assert await holder.payments.claim_abandoned(now, 1) == [first]
+        assert await holder.refunds.claim_abandoned(now, 1) == [older]
+        async with uow_factory() as other:
+            assert await asyncio.wait_for(other.payments.claim_abandoned(now, 10), 5) == [second]
+            assert await asyncio.wait_for(other.refunds.claim_abandoned(now, 10), 5) == [newer]
