@@ -159,3 +159,12 @@ class RefundPayment:
     actor: str
     amount: int | None = None
     reason: str | None = None
+
+
+@dataclass(frozen=True)
+class ListAuditEntries:
+    limit: int = 20
+    cursor: str | None = None
+    entity_id: UUID | None = None
+    entity_type: str | None = None
+    action: str | None = None

@@ -299,8 +299,11 @@ class Payment:
     # Refunds: a pending refund reserves its amount, so concurrent refunds never exceed the capture.
 
     def reserve_refund(self, amount: int | None, now: datetime) -> int:
-        """Reserves `amount` (default: all that is refundable) for a new refund; returns it."""
-        if self.status not in (PaymentStatus.CAPTURED, PaymentStatus.PARTIALLY_REFUNDED):
+        """Reserves `amount` (default: all that is refundable) for a new refund; returns it.
+
+        A fully refunded payment still has a capture: asking for more is asking too much
+        (`amount_exceeds_refundable`), not asking at the wrong time."""
+        if self.status not in CAPTURED_STATUSES:
             raise InvalidState(f"payment is {self.status}; only a captured payment can be refunded")
         amount = self.refundable if amount is None else amount
         if amount < 1:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import base64
 import binascii
 import os
+import secrets
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -46,6 +47,17 @@ class Settings:
     idempotency_lock_timeout: int = 60
 
     @property
+    def sandbox_secret_file(self) -> Path:
+        return self.data_dir / "sandbox_webhook_secret"
+
+    def serving(self, host: str, port: int, *, keep: bool) -> "Settings":
+        """The settings `serve` runs with: its own address as the public URL unless one is set,
+        and a sandbox webhook secret unless one is set, so the sandbox provider works on a fresh
+        machine. With `keep`, that secret is kept in the data folder for the next start."""
+        secret = self.sandbox_webhook_secret or _local_sandbox_secret(self.sandbox_secret_file if keep else None)
+        return replace(self, public_url=self.public_url or f"http://{host}:{port}", sandbox_webhook_secret=secret)
+
+    @property
     def embedded_pgdata(self) -> Path:
         """The embedded PostgreSQL's own folder, so the data folder can hold other things too."""
         return self.data_dir / "postgres"
@@ -60,6 +72,17 @@ class Settings:
             if raw := (source.get(name) or "").strip():
                 values[setting.name] = _PARSERS.get(setting.name, _text)(name, raw)
         return cls(**values)  # type: ignore[arg-type]
+
+
+def _local_sandbox_secret(path: Path | None) -> str:
+    if path is not None and path.is_file():
+        return path.read_text().strip()
+    secret = "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        path.write_text(secret)
+    return secret
 
 
 def _read_env_file(env_file: str | Path | None) -> dict[str, str]:

@@ -31,6 +31,7 @@ from application.use_cases.get_product import GetProduct
 from application.use_cases.get_refund import GetRefund
 from application.use_cases.get_webhook_event import GetWebhookEvent
 from application.use_cases.list_api_keys import ListApiKeys
+from application.use_cases.list_audit_entries import ListAuditEntries
 from application.use_cases.list_products import ListProducts
 from application.use_cases.list_webhook_events import ListWebhookEvents
 from application.use_cases.place_order import OrderPolicy, PlaceOrder
@@ -143,6 +144,7 @@ class Container(containers.DeclarativeContainer):
     cancel_payment = providers.Factory(CancelPayment, uow, clock, audit, provider_calls)
     refund_payment = providers.Factory(RefundPayment, uow, clock, ids, audit, provider_calls)
     get_refund = providers.Factory(GetRefund, uow)
+    list_audit_entries = providers.Factory(ListAuditEntries, uow)
     recover_provider_calls = providers.Factory(RecoverProviderCalls, uow, clock, provider_calls)
 
     webhook_verifiers = providers.Singleton(configured_webhook_verifiers, config.sandbox_webhook_secrets)

@@ -11,6 +11,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin
 
 from entrypoints.container import Container, close_container
+from entrypoints.http.audit import AuditController
 from entrypoints.http.auth import OPEN, REQUIRES_KEY, SECURITY_COMPONENTS, api_key_guard, request_actor
 from entrypoints.http.health import HealthController
 from entrypoints.http.idempotency import idempotency_middleware
@@ -39,6 +40,7 @@ PROVIDED = (
     "cancel_payment",
     "refund_payment",
     "get_refund",
+    "list_audit_entries",
     "record_webhook",
     "list_webhook_events",
     "replay_webhook",
@@ -50,7 +52,15 @@ def create_app(container: Container) -> Litestar:
         await close_container(container)
 
     app = Litestar(
-        route_handlers=[ProductController, OrderController, PaymentController, WebhookController, WebhookEventController, HealthController],
+        route_handlers=[
+            ProductController,
+            OrderController,
+            PaymentController,
+            AuditController,
+            WebhookController,
+            WebhookEventController,
+            HealthController,
+        ],
         guards=[api_key_guard(container.authenticate_api_key())],
         middleware=[idempotency_middleware(container)],
         dependencies={
@@ -78,7 +88,7 @@ def create_app(container: Container) -> Litestar:
 
 
 async def check_json_body(request: Request[Any, Any, Any]) -> None:
-    """Routes that take a body take a JSON one, decoded strictly here before Litestar converts
+    """Routes that take a body take a JSON one (or none, where the body is optional), decoded strictly here before Litestar converts
     it (leniently: it would take "2" for 2). Reading it also enforces the size limit, chunked
     or not. A handler's own `before_request` would replace this hook: give it none."""
     data = request.route_handler.parsed_data_field

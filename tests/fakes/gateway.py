@@ -63,7 +63,7 @@ class ScriptedGateway(PaymentGateway):
             payment = self.payments[provider_payment_id]
             if payment.refunded + amount.amount > payment.state.amount_captured:
                 raise ProviderError("refund exceeds the capture")
-            if self.refund_outcome is not RefundStatus.FAILED:
+            if self.refund_outcome is RefundStatus.SUCCEEDED:
                 payment.refunded += amount.amount
             return ProviderRefund(f"fake_re_{self.effects['refund'] + 1}", self.refund_outcome)
 

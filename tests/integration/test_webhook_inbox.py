@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
+from dependency_injector import providers
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -36,7 +37,9 @@ EVENTS = text("SELECT provider_event_id, status, signature_verified FROM webhook
 @pytest.fixture
 async def container(clean_database: str) -> AsyncIterator[Container]:
     container = build_container(Settings(sandbox_webhook_secret=f"{OLD}, {NEW}"), "postgres", clean_database)
-    container.webhook_handlers().register("sandbox", "payment.captured", FailsThen())
+    handlers = WebhookHandlers()  # in place of the payment handlers: a test handler counts effects
+    handlers.register("sandbox", "payment.captured", FailsThen())
+    container.webhook_handlers.override(providers.Object(handlers))
     yield container
     await close_container(container)
 

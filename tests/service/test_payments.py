@@ -34,8 +34,8 @@ class Shop:
     provider: ScriptedGateway
     events: itertools.count
 
-    async def order(self, quantity: int = 2, sku: str = "day-pass") -> UUID:
-        details = await self.container.place_order()(order_command((sku, quantity)))
+    async def order(self, quantity: int = 2, sku: str = "day-pass", currency: str = "USD") -> UUID:
+        details = await self.container.place_order()(order_command((sku, quantity), currency=currency))
         return details.order.id
 
     async def checkout(self, order_id: UUID, capture_method: str = "automatic") -> Payment:
@@ -339,9 +339,14 @@ async def test_a_refund_that_timed_out_is_finished_by_recovery(shop: Shop) -> No
     assert details.order.status is OrderStatus.PARTIALLY_REFUNDED
 
 
-@pytest.mark.parametrize(("sku", "amount", "parts"), [("yen-pass", 2400, (800, 801, 799)), ("kwd-pass", 24690, (1, 24688, 1))])
-async def test_zero_and_three_decimal_currencies_refund_exactly(shop: Shop, sku: str, amount: int, parts: tuple[int, ...]) -> None:
-    payment = await shop.checkout(await shop.order(sku=sku))
+@pytest.mark.parametrize(
+    ("sku", "currency", "amount", "parts"),
+    [("yen-pass", "JPY", 2400, (800, 801, 799)), ("kwd-pass", "KWD", 24690, (1, 24688, 1))],
+)
+async def test_zero_and_three_decimal_currencies_refund_exactly(
+    shop: Shop, sku: str, currency: str, amount: int, parts: tuple[int, ...]
+) -> None:
+    payment = await shop.checkout(await shop.order(sku=sku, currency=currency))
     assert payment.amount == amount
     await shop.approve(payment)
     for part in parts:
