@@ -24,6 +24,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+import adapters.gateways.sandbox.tables  # noqa: F401  (its tables join the metadata Alembic builds)
 from adapters.postgres.engine import async_url, create_engine
 from adapters.postgres.tables import metadata
 
