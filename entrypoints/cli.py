@@ -18,6 +18,7 @@ from uuid import UUID
 import click
 import msgspec
 import uvicorn
+from litestar import Litestar
 
 from adapters.postgres import migrator
 from adapters.postgres.embedded import start_embedded, stop_embedded
@@ -45,7 +46,7 @@ from entrypoints.http.schemas import (
 )
 from entrypoints.http.webhooks import WebhookEventListOut, WebhookEventOut
 from entrypoints.logs import configure_logging
-from entrypoints.worker import run_alongside, run_until_signalled
+from entrypoints.worker import Runner, run_alongside, run_until_signalled
 
 T = TypeVar("T")
 ACTOR = "cli"
@@ -139,17 +140,29 @@ def serve(settings: Settings, host: str, port: int, memory: bool, no_worker: boo
     configure_logging(settings.log_format)
     for stop_signal in (signal.SIGINT, signal.SIGTERM):
         signal.signal(stop_signal, _raise_stop)
+    settings = settings.serving(host, port, keep=not memory)
     try:
         with _storage(settings, memory, migrate=True) as (storage, url, where):
             container = build_container(settings, storage, url)
             _print_initial_keys(asyncio.run(_bootstrap_keys(container)))
             click.echo(f"Tessera listening on http://{host}:{port} (database: {where})")
-            app = create_app(container)
-            if not no_worker:
-                run_alongside(app, container.worker())
-            uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)
+            uvicorn.run(_serving_app(container, worker=not no_worker), host=host, port=port, log_config=None,
+                        access_log=False)
     except _Stop:
         pass
+
+
+def _serving_app(container: Container, *, worker: bool) -> Litestar:
+    """The app with its background loops: the webhook worker unless it runs elsewhere, and the
+    sandbox provider's webhook sender, which belongs to the provider living in this process."""
+    app = create_app(container)
+    loops: list[Runner] = [container.worker()] if worker else []
+    if "sandbox" in container.payment_gateways().offered:
+        sender = container.sandbox_sender()
+        loops.append(sender)
+        app.on_shutdown.append(sender.aclose)
+    run_alongside(app, *loops)
+    return app
 
 
 async def _bootstrap_keys(container: Container) -> list[IssuedApiKey]:

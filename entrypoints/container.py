@@ -7,6 +7,11 @@ from typing import Literal
 
 from dependency_injector import containers, providers
 
+from adapters.gateways.sandbox.delivery import SandboxWebhookSender
+from adapters.gateways.sandbox.gateway import SandboxGateway
+from adapters.gateways.sandbox.postgres import PgSandboxStore
+from adapters.gateways.sandbox.provider import SandboxProvider
+from adapters.gateways.sandbox.store import InMemorySandboxStore
 from adapters.gateways.sandbox_webhooks import SandboxEventReader, SandboxWebhookVerifier
 from adapters.memory import InMemoryHealthProbe, InMemoryStore, InMemoryUnitOfWorkFactory, InMemoryWorkSignal
 from adapters.postgres.engine import create_engine
@@ -56,6 +61,8 @@ from entrypoints.config import Settings
 from entrypoints.worker import Worker
 
 Storage = Literal["memory", "postgres"]
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
+"""Where `serve` listens by default; commands that do not serve hand out links to it."""
 
 
 def configured_webhook_verifiers(sandbox_secrets: list[str]) -> dict[str, WebhookVerifier]:
@@ -80,6 +87,12 @@ def payment_event_handlers(
             handler = ApplyRefundEvent(reader, calls, settlement, clock, ids, audit, succeeded)
             handlers.register(provider, f"refund.{outcome}", handler)
     return handlers
+
+
+def configured_gateways(sandbox_secrets: list[str], sandbox: SandboxProvider) -> PaymentGateways:
+    """The sandbox is offered once it can sign its webhooks; Stripe and PayPal once their
+    credentials are set."""
+    return PaymentGateways({"sandbox": SandboxGateway(sandbox)} if sandbox_secrets else {})
 
 
 def configured_event_readers(sandbox_secrets: list[str]) -> dict[str, PaymentEventReader]:
@@ -132,7 +145,21 @@ class Container(containers.DeclarativeContainer):
     finish_idempotent_request = providers.Factory(FinishIdempotentRequest, uow, clock)
     purge_idempotency_keys = providers.Factory(PurgeIdempotencyKeys, uow, clock, idempotency_policy)
 
-    payment_gateways = providers.Singleton(PaymentGateways, providers.Dict())
+    sandbox_store = providers.Selector(
+        config.storage,
+        memory=providers.Singleton(InMemorySandboxStore),
+        postgres=providers.Singleton(PgSandboxStore, engine),
+    )
+    sandbox_provider = providers.Singleton(SandboxProvider, sandbox_store, clock, config.public_url)
+    sandbox_sender = providers.Factory(
+        SandboxWebhookSender,
+        sandbox_store,
+        sandbox_provider,
+        public_url=config.public_url,
+        secrets=config.sandbox_webhook_secrets,
+        clock=clock,
+    )
+    payment_gateways = providers.Singleton(configured_gateways, config.sandbox_webhook_secrets, sandbox_provider)
     settlement = providers.Singleton(Settlement, clock, audit)
     provider_calls = providers.Singleton(ProviderCalls, uow, clock, audit, payment_gateways, settlement)
     checkout_policy = providers.Singleton(CheckoutPolicy, ttl=config.checkout_ttl)
@@ -179,6 +206,7 @@ def build_container(settings: Settings, storage: Storage = "postgres", database_
             "storage": storage,
             "database_url": url,
             "order_prefix": settings.order_prefix,
+            "public_url": settings.public_url or DEFAULT_PUBLIC_URL,
             "order_ttl": timedelta(seconds=settings.order_ttl),
             "checkout_ttl": timedelta(seconds=settings.checkout_ttl),
             "max_body_bytes": settings.max_body_bytes,

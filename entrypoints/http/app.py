@@ -20,6 +20,7 @@ from entrypoints.http.payments import PaymentController
 from entrypoints.http.problems import problem_details_plugin
 from entrypoints.http.products import ProductController
 from entrypoints.http.request_context import RequestContext
+from entrypoints.http.sandbox import SandboxController
 from entrypoints.http.schemas import WireError, decode_json
 from entrypoints.http.webhooks import WebhookController, WebhookEventController
 
@@ -51,8 +52,11 @@ def create_app(container: Container) -> Litestar:
     async def close() -> None:
         await close_container(container)
 
+    # The built-in provider's hosted pages exist where the provider is offered.
+    sandbox = [SandboxController] if "sandbox" in container.payment_gateways().offered else []
     app = Litestar(
         route_handlers=[
+            *sandbox,
             ProductController,
             OrderController,
             PaymentController,
@@ -66,6 +70,7 @@ def create_app(container: Container) -> Litestar:
         dependencies={
             "actor": Provide(request_actor, sync_to_thread=False),
             **{name: Provide(_provider(container, name), sync_to_thread=False) for name in PROVIDED},
+            "sandbox_provider": Provide(_provider(container, "sandbox_provider"), sync_to_thread=False),
         },
         before_request=check_json_body,
         request_max_body_size=container.config.max_body_bytes(),
