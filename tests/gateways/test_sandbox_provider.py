@@ -183,6 +183,7 @@ async def test_a_declined_call_moves_nothing_and_the_fault_is_used_up(
 
 async def test_a_create_can_be_declined_or_lose_its_answer(gateway: SandboxGateway, provider: SandboxProvider, clock: FrozenClock) -> None:
     await provider.add_fault(Operation.CREATE, FaultKind.DECLINE)
+    clock.advance(seconds=1)  # faults strike oldest first
     await provider.add_fault(Operation.CREATE, FaultKind.TIMEOUT)
     request = payment_request(clock, CaptureMethod.AUTOMATIC)
     with pytest.raises(ProviderError):

@@ -29,9 +29,9 @@ from adapters.gateways.sandbox.model import (
     new_id,
 )
 from adapters.gateways.sandbox.store import SandboxStore, SandboxTransaction
-from application.errors import NotFound
+from application.errors import NotFound, ProviderError
 from application.ports import Clock
-from domain.errors import DomainError, InvalidState, ValidationFailed
+from domain.errors import InvalidState, ValidationFailed
 from domain.money import Money
 from domain.payments import CaptureMethod, PaymentStatus, RefundStatus
 
@@ -42,10 +42,8 @@ CHECKOUT_PATH = "/sandbox/checkout"
 EXPIRY_BATCH = 100
 
 
-class Declined(DomainError):
+class Declined(ProviderError):
     """The provider refused the call before doing anything (an injected `decline` fault)."""
-
-    code = "declined"
 
 
 class SimulatedTimeout(Exception):
