@@ -82,15 +82,19 @@ class SandboxWebhookSender:
 
     async def run(self, stop: asyncio.Event, limit: int = 50) -> None:
         """Until `stop` is set: sends due events, expires overdue checkouts every second, and
-        between rounds waits for the provider to queue an event, at most IDLE_WAIT."""
+        between rounds waits for the provider to queue an event, at most IDLE_WAIT. Closes the
+        HTTP client when it returns: the loop is the sender's whole life under `serve`."""
         next_expiry = self._clock.now()
-        while not stop.is_set():
-            self._provider.events_queued.clear()
-            if self._clock.now() >= next_expiry:
-                next_expiry = self._clock.now() + EXPIRY_INTERVAL
-                await self._round(self._provider.expire_due(self._clock.now()))
-            if await self._round(self.deliver_due(limit)) < limit:
-                await self._idle(stop)
+        try:
+            while not stop.is_set():
+                self._provider.events_queued.clear()
+                if self._clock.now() >= next_expiry:
+                    next_expiry = self._clock.now() + EXPIRY_INTERVAL
+                    await self._round(self._provider.expire_due(self._clock.now()))
+                if await self._round(self.deliver_due(limit)) < limit:
+                    await self._idle(stop)
+        finally:
+            await self.aclose()
 
     async def _round(self, work: Awaitable[int]) -> int:
         """One round's work; a failure (the database is down) is logged once per streak and
