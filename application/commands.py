@@ -159,6 +159,8 @@ class RefundPayment:
     actor: str
     amount: int | None = None
     reason: str | None = None
+    request_key: str | None = None
+    """The client's idempotency key, scoped to its API key."""
 
 
 @dataclass(frozen=True)

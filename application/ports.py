@@ -143,6 +143,10 @@ class RefundRepository(Protocol):
     async def get_by_provider_id(self, provider: str, provider_refund_id: str, *, lock: bool = False) -> Refund | None: ...
 
     @abstractmethod
+    async def find_by_request_key(self, payment_id: UUID, request_key: str) -> Refund | None:
+        """The payment's refund asked for with this idempotency key, if any."""
+
+    @abstractmethod
     async def list_for_order(self, order_id: UUID) -> list[Refund]:
         """Oldest first by (created_at, id)."""
 

@@ -367,10 +367,19 @@ class Refund:
     failure_reason: str | None = None
     lease_until: datetime | None = None
     """While set, the provider call's outcome is unknown; past it, the call may be re-run."""
+    request_key: str | None = None
+    """The client's idempotency key for the request that asked for it, if it gave one."""
 
     @classmethod
     def request(
-        cls, *, id: UUID, payment: Payment, amount: int, reason: str | None, now: datetime
+        cls,
+        *,
+        id: UUID,
+        payment: Payment,
+        amount: int,
+        reason: str | None,
+        now: datetime,
+        request_key: str | None = None,
     ) -> "Refund":
         """A refund of an amount the payment has already reserved (`Payment.reserve_refund`)."""
         return cls(
@@ -385,6 +394,7 @@ class Refund:
             created_at=now,
             updated_at=now,
             lease_until=now + ACTION_LEASE,
+            request_key=request_key,
         )
 
     @classmethod

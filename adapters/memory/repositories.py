@@ -209,7 +209,15 @@ class InMemoryPaymentRepository(PaymentRepository):
 
 class InMemoryRefundRepository(RefundRepository):
     def __init__(self, store: InMemoryStore, journal: Journal) -> None:
+        self._store = store
         self._records = _ProviderRecords(store.refunds, journal, lambda r: r.provider_refund_id, _pending_lease)
+
+    async def find_by_request_key(self, payment_id: UUID, request_key: str) -> Refund | None:
+        found = next(
+            (r for r in self._store.refunds.values() if r.payment_id == payment_id and r.request_key == request_key),
+            None,
+        )
+        return detached(found) if found else None
 
     async def add(self, refund: Refund) -> None:
         self._records.put(refund)

@@ -239,6 +239,7 @@ def refund_from_row(row: Row[Any]) -> Refund:
         provider_refund_id=row.provider_refund_id,
         failure_reason=row.failure_reason,
         lease_until=row.lease_until,
+        request_key=row.request_key,
     )
 
 
@@ -251,6 +252,7 @@ def refund_values(refund: Refund) -> dict[str, Any]:
         "amount": refund.amount,
         "currency": refund.currency,
         "reason": refund.reason,
+        "request_key": refund.request_key,
         "created_at": refund.created_at,
         **_refund_state(refund),
     }
@@ -271,9 +273,20 @@ def _refund_state(refund: Refund) -> dict[str, Any]:
     }
 
 
+_REFUND_BY_REQUEST_KEY = select(refunds).where(
+    refunds.c.payment_id == bindparam("payment_id"), refunds.c.request_key == bindparam("request_key")
+)
+
+
 class PgRefundRepository(RefundRepository):
     def __init__(self, connection: AsyncConnection) -> None:
         self._records = _ProviderRecords(connection, _REFUNDS, refund_from_row, refund_values, refund_changes)
+        self._connection = connection
+
+    async def find_by_request_key(self, payment_id: UUID, request_key: str) -> Refund | None:
+        params = {"payment_id": payment_id, "request_key": request_key}
+        row = (await self._connection.execute(_REFUND_BY_REQUEST_KEY, params)).first()
+        return refund_from_row(row) if row else None
 
     async def add(self, refund: Refund) -> None:
         await self._records.add(refund)

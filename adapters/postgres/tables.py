@@ -312,8 +312,12 @@ refunds = Table(
     Column("provider_refund_id", Text),
     Column("failure_reason", Text),
     Column("lease_until", DateTime(timezone=True)),
+    # The client's Idempotency-Key (per API key): a retry finds its refund even when the stored
+    # response was lost, so one request never refunds twice.
+    Column("request_key", Text),
     *_timestamps(),
     UniqueConstraint("provider", "provider_refund_id", name="uq_refunds_provider_refund_id"),
+    UniqueConstraint("payment_id", "request_key", name="uq_refunds_payment_id_request_key"),
     CheckConstraint("amount > 0", name="amount_positive"),
     CheckConstraint(_one_of("status", RefundStatus), name="status_known"),
     CheckConstraint(_one_of("provider", PROVIDERS), name="provider_known"),

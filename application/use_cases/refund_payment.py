@@ -17,6 +17,8 @@ class RefundPayment:
     refund and its reservation commit before the provider is called with a key derived from the
     refund's id; the outcome (answer or event) settles the reservation: a failed refund makes
     its amount refundable again. Every refund and its outcome is audited with actor and reason.
+    A request repeated with the same idempotency key gets the refund it already made, even if
+    its first answer was lost in a crash: one request never refunds twice.
     """
 
     def __init__(
@@ -32,8 +34,15 @@ class RefundPayment:
         now = self._clock.now()
         async with self._uow() as uow:
             _, payment = await lock_order_and_payment(uow, cmd.payment_id)
+            if cmd.request_key is not None:
+                earlier = await uow.refunds.find_by_request_key(payment.id, cmd.request_key)
+                if earlier is not None:
+                    return earlier
             amount = payment.reserve_refund(cmd.amount, now)
-            refund = Refund.request(id=self._ids.new_id(), payment=payment, amount=amount, reason=cmd.reason, now=now)
+            refund = Refund.request(
+                id=self._ids.new_id(), payment=payment, amount=amount, reason=cmd.reason, now=now,
+                request_key=cmd.request_key,
+            )
             await uow.payments.save(payment)
             await uow.refunds.add(refund)
             await uow.audit.append(

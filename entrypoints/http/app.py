@@ -14,7 +14,7 @@ from entrypoints.container import Container, close_container
 from entrypoints.http.audit import AuditController
 from entrypoints.http.auth import OPEN, REQUIRES_KEY, SECURITY_COMPONENTS, api_key_guard, request_actor
 from entrypoints.http.health import HealthController
-from entrypoints.http.idempotency import idempotency_middleware
+from entrypoints.http.idempotency import idempotency_middleware, request_key
 from entrypoints.http.orders import OrderController
 from entrypoints.http.payments import PaymentController
 from entrypoints.http.problems import problem_details_plugin
@@ -69,6 +69,7 @@ def create_app(container: Container) -> Litestar:
         middleware=[idempotency_middleware(container)],
         dependencies={
             "actor": Provide(request_actor, sync_to_thread=False),
+            "request_key": Provide(request_key, sync_to_thread=False),
             **{name: Provide(_provider(container, name), sync_to_thread=False) for name in PROVIDED},
             "sandbox_provider": Provide(_provider(container, "sandbox_provider"), sync_to_thread=False),
         },

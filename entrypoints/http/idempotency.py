@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from litestar import Request
 from litestar.exceptions.http_exceptions import RequestEntityTooLarge
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -21,6 +22,13 @@ IDEMPOTENT_OPT = "idempotent"
 IDEMPOTENT: dict[str, Any] = {IDEMPOTENT_OPT: True}
 HEADER = b"idempotency-key"
 REPLAYED = (b"idempotent-replayed", b"true")
+REQUEST_KEY_STATE = "request_key"
+
+
+def request_key(request: Request[Any, Any, Any]) -> str | None:
+    """The request's Idempotency-Key scoped to its API key, for use cases that remember which
+    request made what (so a retry finds it even if the stored response was lost)."""
+    return request.state.get(REQUEST_KEY_STATE)
 
 
 def idempotency_middleware(container: Container) -> Any:
@@ -42,6 +50,7 @@ async def _idempotent(app: ASGIApp, container: Container, scope: Scope, receive:
     if not 1 <= len(key) <= KEY_MAX:
         raise InvalidRequest(f"Idempotency-Key must be 1 to {KEY_MAX} characters")
     api_key = await authenticated_key(scope, container.authenticate_api_key())
+    scope["state"][REQUEST_KEY_STATE] = f"{api_key.id}:{key}"
     body = await _read_body(receive, container.config.max_body_bytes())
     request_fingerprint = fingerprint(scope["method"], scope["path"], body)
     stored = await container.begin_idempotent_request()(api_key.id, key, request_fingerprint)

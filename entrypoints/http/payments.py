@@ -86,11 +86,13 @@ class PaymentController(Controller):
         payment_id: FromPath[UUID],
         refund_payment: NamedDependency[RefundPayment],
         actor: NamedDependency[str],
+        request_key: NamedDependency[str | None],
         data: JSONBody[RefundIn | None] = None,
     ) -> RefundOut:
         """Refunds `amount` (default: all that is still refundable)."""
         body = data or RefundIn()
-        return RefundOut.of(await refund_payment(RefundPaymentCommand(payment_id, actor, body.amount, body.reason)))
+        command = RefundPaymentCommand(payment_id, actor, body.amount, body.reason, request_key)
+        return RefundOut.of(await refund_payment(command))
 
     @get("/refunds/{refund_id:str}", responses=problem_responses("not_found"))
     async def show_refund(self, refund_id: FromPath[UUID], get_refund: NamedDependency[GetRefund]) -> RefundOut:

@@ -182,10 +182,14 @@ def a_captured_payment(order: Order, *, at: datetime = T0, provider_payment_id: 
     return payment
 
 
-def a_refund(payment: Payment, amount: int = 100, *, at: datetime = T0, id: UUID | None = None) -> Refund:
+def a_refund(
+    payment: Payment, amount: int = 100, *, at: datetime = T0, id: UUID | None = None, request_key: str | None = None
+) -> Refund:
     """A pending refund, its amount reserved on `payment` as a refund request does (save both)."""
     payment.reserve_refund(amount, at)
-    return Refund.request(id=id or new_id(), payment=payment, amount=amount, reason=" changed plans ", now=at)
+    return Refund.request(
+        id=id or new_id(), payment=payment, amount=amount, reason=" changed plans ", now=at, request_key=request_key
+    )
 
 
 async def recorded(uow_factory: UnitOfWorkFactory, *entities: Payment | Refund) -> None:

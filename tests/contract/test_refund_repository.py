@@ -139,3 +139,15 @@ async def test_concurrent_outcomes_of_one_refund_apply_once(uow_factory: UnitOfW
         return applied
 
     assert sorted(await asyncio.gather(*(apply_outcome() for _ in range(5)))) == [False] * 4 + [True]
+
+
+async def test_a_refund_is_found_by_the_request_that_asked_for_it(uow_factory: UnitOfWorkFactory) -> None:
+    order, other_order = await placed_orders(uow_factory, 2)
+    payment, other_payment = a_captured_payment(order), a_captured_payment(other_order)
+    asked = a_refund(payment, request_key="key-1:retry-me")
+    other = a_refund(other_payment, request_key="key-1:retry-me")  # keys are unique per payment
+    await recorded(uow_factory, payment, other_payment, asked, other, a_refund(payment))
+    async with uow_factory() as uow:
+        assert await uow.refunds.find_by_request_key(payment.id, "key-1:retry-me") == asked
+        assert await uow.refunds.find_by_request_key(other_payment.id, "key-1:retry-me") == other
+        assert await uow.refunds.find_by_request_key(payment.id, "key-2:retry-me") is None

@@ -353,3 +353,14 @@ async def test_zero_and_three_decimal_currencies_refund_exactly(
         await shop.container.refund_payment()(RefundPayment(payment.id, ACTOR, part))
     final = await shop.payment(payment.id)
     assert (final.status, final.amount_refunded, final.refundable) == (PaymentStatus.REFUNDED, amount, 0)
+
+
+async def test_a_refund_request_repeated_with_its_key_refunds_once(shop: Shop) -> None:
+    payment = await shop.checkout(await shop.order())
+    await shop.approve(payment)
+    first = await shop.container.refund_payment()(RefundPayment(payment.id, ACTOR, 2500, request_key="k:1"))
+    again = await shop.container.refund_payment()(RefundPayment(payment.id, ACTOR, 2500, request_key="k:1"))
+    other = await shop.container.refund_payment()(RefundPayment(payment.id, ACTOR, 2500, request_key="k:2"))
+    assert again == first and other.id != first.id
+    assert (await shop.payment(payment.id)).amount_refunded == 5000
+    assert shop.provider.effects["refund"] == 2
