@@ -11,13 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from uuid import UUID
 
 from application.auditing import AuditRecorder
 from application.ports import Clock, IdGenerator, PaymentEventFacts, PaymentEventReader, UnitOfWork, WebhookHandler
 from application.provider_calls import ProviderCalls
 from application.settlement import Settlement, lock_order_and_payment
-from domain.orders import Order
-from domain.payments import CAPTURED_STATUSES, Payment, Refund
+from domain.audit import AuditEntry
+from domain.orders import Order, OrderStatus
+from domain.payments import CAPTURED_STATUSES, Payment, PaymentStatus, Refund
 from domain.webhooks import WebhookEvent
 
 PaymentFact = Callable[[Payment, PaymentEventFacts, datetime], bool]
@@ -47,16 +49,60 @@ async def _locked_payment(uow: UnitOfWork, event: WebhookEvent, facts: PaymentEv
     return await lock_order_and_payment(uow, found.id)
 
 
+class LatePayments:
+    """Money that arrives for an order already cancelled (by request or expiry) goes back.
+
+    Rules: an authorization is voided and a capture refunded in full, each recorded as an
+    intent whose lease has already ended, so the recovery job makes the provider call (never
+    the webhook handler, which holds a transaction); the order stays cancelled.
+    """
+
+    def __init__(self, clock: Clock, ids: IdGenerator, audit: AuditRecorder) -> None:
+        self._clock = clock
+        self._ids = ids
+        self._audit = audit
+
+    async def give_back(self, uow: UnitOfWork, order: Order, payment: Payment, actor: str) -> None:
+        if order.status is not OrderStatus.CANCELLED or payment.action is not None:
+            return
+        now = self._clock.now()
+        if payment.status is PaymentStatus.AUTHORIZED:
+            payment.request_cancel(now)
+            payment.abandon_action(now)
+            await uow.payments.save(payment)
+            await uow.audit.append(self._entry(payment.id, "payment.cancel_requested", actor, payment.currency, None))
+        elif payment.status in CAPTURED_STATUSES and payment.refundable > 0 and payment.amount_refund_pending == 0:
+            amount = payment.reserve_refund(None, now)
+            refund = Refund.request(id=self._ids.new_id(), payment=payment, amount=amount, reason=LATE_REFUND_REASON, now=now)
+            refund.abandon(now)
+            await uow.payments.save(payment)
+            await uow.refunds.add(refund)
+            await uow.audit.append(self._entry(refund.id, "refund.requested", actor, payment.currency, amount))
+
+    def _entry(self, entity_id: UUID, action: str, actor: str, currency: str, amount: int | None) -> AuditEntry:
+        entity_type = action.partition(".")[0]
+        return self._audit.entry(
+            entity_type=entity_type, entity_id=entity_id, action=action, actor=actor, amount=amount, currency=currency,
+            details={"reason": LATE_REFUND_REASON if entity_type == "refund" else LATE_VOID_REASON},
+        )
+
+
+LATE_REFUND_REASON = "paid after the order was cancelled"
+LATE_VOID_REASON = "authorized after the order was cancelled"
+
+
 class ApplyPaymentEvent(WebhookHandler):
-    def __init__(self, reader: PaymentEventReader, calls: ProviderCalls, fact: PaymentFact) -> None:
+    def __init__(self, reader: PaymentEventReader, calls: ProviderCalls, late: LatePayments, fact: PaymentFact) -> None:
         self._reader = reader
         self._calls = calls
+        self._late = late
         self._fact = fact
 
     async def __call__(self, event: WebhookEvent, uow: UnitOfWork) -> None:
         facts = self._reader.read(event.payload)
         order, payment = await _locked_payment(uow, event, facts)
         await self._calls.apply(uow, order, payment, actor_of(event), lambda p, now: self._fact(p, facts, now))
+        await self._late.give_back(uow, order, payment, actor_of(event))
 
 
 class ApplyRefundEvent(WebhookHandler):

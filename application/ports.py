@@ -106,6 +106,11 @@ class OrderRepository(Protocol):
     async def search(self, query: OrderQuery) -> list[Order]:
         """Newest first by (created_at, id); `created_to` is exclusive."""
 
+    @abstractmethod
+    async def claim_expired(self, now: datetime, limit: int) -> list[Order]:
+        """Pending orders whose expiry is at or before `now`, soonest first, locked until the
+        unit of work ends, skipping those another unit of work holds."""
+
 
 class PaymentRepository(Protocol):
     @abstractmethod

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from uuid import UUID
 
 from application.auditing import AuditRecorder
@@ -28,6 +29,17 @@ async def lock_order_and_payment(uow: UnitOfWork, payment_id: UUID) -> tuple[Ord
     return order, payment
 
 
+async def release_places(uow: UnitOfWork, order: Order, now: datetime) -> dict[str, int]:
+    """Gives the order's units back to the catalog; products are locked in sku order, after
+    the order, as everywhere. Returns the quantities released by sku."""
+    quantities = order.quantities_by_sku()
+    products = await uow.products.lock_by_skus(sorted(quantities))
+    for sku, quantity in quantities.items():
+        products[sku].release(quantity, now)
+    await uow.products.save(list(products.values()))
+    return quantities
+
+
 class Settlement:
     """Derives an order's status from all its payments after one of them changed.
 
@@ -49,12 +61,7 @@ class Settlement:
             return
         details: dict[str, object] = {"amount_paid": order.amount_paid, "amount_refunded": order.amount_refunded}
         if order.releases_capacity(previous):
-            quantities = order.quantities_by_sku()
-            products = await uow.products.lock_by_skus(sorted(quantities))
-            for sku, quantity in quantities.items():
-                products[sku].release(quantity, now)
-            await uow.products.save(list(products.values()))
-            details["released"] = quantities
+            details["released"] = await release_places(uow, order, now)
         await uow.audit.append(
             self._audit.entry(
                 entity_type="order",

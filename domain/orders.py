@@ -179,12 +179,13 @@ class Order:
         """Derives status and amounts from all the order's payments (the only way they change
         after placement). Returns the previous status when the status changed.
 
-        A cancelled order stays cancelled unless money was taken after all.
+        A cancelled order stays cancelled: its places are gone, and money that arrives for it
+        late is given back (see the payment event handlers), not turned into a sale.
         """
         self.amount_paid = sum(p.amount_captured for p in payments)
         self.amount_refunded = sum(p.amount_refunded for p in payments)
         status = _derived_status(self.amount_paid, self.amount_refunded, payments)
-        if self.status is OrderStatus.CANCELLED and self.amount_paid == 0:
+        if self.status is OrderStatus.CANCELLED:
             status = OrderStatus.CANCELLED
         self.updated_at = now
         if status is self.status:

@@ -249,7 +249,7 @@ class Payment:
         self.amount_authorized = max(self.amount_authorized, amount)
         self.amount_captured = amount
         self.failure_reason = None
-        self._settled(ActionKind.CAPTURE, now)
+        self._settled(None, now)  # a capture ends any action: nothing is left to create, capture or void
         return True
 
     def apply_failed(self, reason: str | None, now: datetime) -> bool:
@@ -292,7 +292,7 @@ class Payment:
 
     def _settled(self, kind: ActionKind | None, now: datetime) -> None:
         """The payment reached a state its action was waiting for, or one that ends it."""
-        if self.action is not None and (kind is None or self.action.kind is kind or self.status in ENDED_UNPAID):
+        if self.action is not None and (kind is None or self.action.kind is kind):
             self.action = None
         self.updated_at = now
 

@@ -75,6 +75,7 @@ EXIT_CODES = {
     "amount_exceeds_refundable": 2,
 }
 """Error code -> process exit code; anything unlisted exits 1."""
+EXPIRY_BATCH = 100
 
 
 class _Tessera(click.Group):
@@ -526,6 +527,26 @@ def payments_refund(settings: Settings, payment_id: UUID, amount: int | None, re
     command = commands.RefundPayment(payment_id, ACTOR, amount, reason)
     refund = RefundOut.of(_execute(settings, lambda c: c.refund_payment()(command)))
     _emit(as_json, refund, _refund_line(refund))
+
+
+@main.group()
+def checkout() -> None:
+    """Checkout housekeeping."""
+
+
+@checkout.command("expire")
+@click.pass_obj
+def checkout_expire(settings: Settings) -> None:
+    """Cancel unpaid orders past their expiry and give their places back (the worker does this too)."""
+    expired = _execute(settings, _expire_all)
+    click.echo(f"expired {expired} unpaid order{'s' if expired != 1 else ''}")
+
+
+async def _expire_all(container: Container) -> int:
+    expire, total = container.expire_unpaid_orders(), 0
+    while (count := await expire(EXPIRY_BATCH)) > 0:
+        total += count
+    return total
 
 
 # -- plumbing ------------------------------------------------------------------------------

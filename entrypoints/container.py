@@ -31,6 +31,7 @@ from application.use_cases.capture_payment import CapturePayment
 from application.use_cases.create_api_key import CreateApiKey
 from application.use_cases.finish_idempotent_request import FinishIdempotentRequest
 from application.use_cases.get_order import GetOrder
+from application.use_cases.expire_unpaid_orders import ExpireUnpaidOrders
 from application.use_cases.get_payment import GetPayment
 from application.use_cases.get_product import GetProduct
 from application.use_cases.get_refund import GetRefund
@@ -51,7 +52,7 @@ from application.use_cases.search_orders import SearchOrders
 from application.use_cases.start_checkout import CheckoutPolicy, StartCheckout
 from application.use_cases.update_product import UpdateProduct
 from application.gateways import PaymentGateways
-from application.payment_events import PAYMENT_FACTS, ApplyPaymentEvent, ApplyRefundEvent
+from application.payment_events import PAYMENT_FACTS, ApplyPaymentEvent, ApplyRefundEvent, LatePayments
 from application.ports import PaymentEventReader, PaymentGateway
 from application.provider_calls import ProviderCalls
 from application.settlement import Settlement
@@ -80,9 +81,10 @@ def payment_event_handlers(
 ) -> WebhookHandlers:
     """What each configured provider's events do. Sandbox event types are named after the facts."""
     handlers = WebhookHandlers()
+    late = LatePayments(clock, ids, audit)
     for provider, reader in readers.items():
         for fact_name, fact in PAYMENT_FACTS.items():
-            handlers.register(provider, f"payment.{fact_name}", ApplyPaymentEvent(reader, calls, fact))
+            handlers.register(provider, f"payment.{fact_name}", ApplyPaymentEvent(reader, calls, late, fact))
         for outcome, succeeded in (("succeeded", True), ("failed", False)):
             handler = ApplyRefundEvent(reader, calls, settlement, clock, ids, audit, succeeded)
             handlers.register(provider, f"refund.{outcome}", handler)
@@ -192,7 +194,10 @@ class Container(containers.DeclarativeContainer):
         memory=providers.Factory(InMemoryWorkSignal, memory_store),
         postgres=providers.Factory(PgWorkSignal, config.database_url),
     )
-    worker = providers.Factory(Worker, process_webhooks, work_signal, recover_provider_calls)
+    expire_unpaid_orders = providers.Factory(ExpireUnpaidOrders, uow, clock, audit)
+    worker = providers.Factory(
+        Worker, process_webhooks, work_signal, providers.List(recover_provider_calls, expire_unpaid_orders)
+    )
 
 
 def build_container(settings: Settings, storage: Storage = "postgres", database_url: str | None = None) -> Container:

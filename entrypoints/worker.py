@@ -5,13 +5,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol
 
 from litestar import Litestar
 
 from application.ports import WorkSignal
 from application.use_cases.process_webhooks import ProcessDueWebhooks
-from application.use_cases.recover_provider_calls import RecoverProviderCalls
+
+Chore = Callable[[int], Awaitable[int]]
+"""A batch job run between webhook batches (recovering provider calls, expiring orders)."""
 
 logger = logging.getLogger("tessera.worker")
 
@@ -19,7 +22,8 @@ logger = logging.getLogger("tessera.worker")
 class Worker:
     """Any number may run against one database: each batch is claimed with SKIP LOCKED.
 
-    Between batches it also finishes provider calls a crash or a timeout left half done.
+    Between batches it also does its chores: finishing provider calls a crash or a timeout left
+    half done, expiring unpaid orders. They claim their work with SKIP LOCKED too.
     Stopping lets the batch in hand finish (and commit), then returns; a worker killed outright
     commits nothing and its claimed events stay due for the others.
     """
@@ -28,14 +32,14 @@ class Worker:
         self,
         process: ProcessDueWebhooks,
         signal: WorkSignal,
-        recover: RecoverProviderCalls,
+        chores: Sequence[Chore],
         *,
         batch_size: int = 100,
         poll_interval: float = 1.0,
     ) -> None:
         self._process = process
         self._signal = signal
-        self._recover = recover
+        self._chores = chores
         self._batch_size = batch_size
         self._poll_interval = poll_interval
         self._failing = False
@@ -49,7 +53,8 @@ class Worker:
     async def _step(self) -> int:
         try:
             processed = await self._process(self._batch_size)
-            await self._recover(self._batch_size)
+            for chore in self._chores:
+                await chore(self._batch_size)
         # The loop must outlive a database outage or a bug in one batch; the batch rolled back
         # and its events stay due, so the next step retries them. One traceback per streak of
         # failures: an outage must not write one every poll interval.

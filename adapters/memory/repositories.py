@@ -31,7 +31,7 @@ from domain.audit import AuditEntry
 from domain.catalog import Product
 from domain.customers import Customer
 from domain.idempotency import IdempotencyRecord
-from domain.orders import Order
+from domain.orders import Order, OrderStatus
 from domain.payments import Payment, Refund, RefundStatus
 from domain.webhooks import WebhookEvent, WebhookStatus
 
@@ -127,6 +127,13 @@ class InMemoryOrderRepository(OrderRepository):
         ]
         matches.sort(key=lambda o: (o.created_at, o.id), reverse=True)
         return [detached(o) for o in matches[: query.limit]]
+
+    async def claim_expired(self, now: datetime, limit: int) -> list[Order]:
+        expired = sorted(
+            (o for o in self._store.orders.values() if o.status is OrderStatus.PENDING and o.expires_at <= now),
+            key=lambda o: (o.expires_at, o.id),
+        )
+        return [detached(o) for o in expired[:limit]]
 
 
 E = TypeVar("E", Payment, Refund)

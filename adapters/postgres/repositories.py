@@ -215,6 +215,14 @@ _ORDER_WITH_LINES = (
 )
 # Locks the order row only; its lines never change after placement.
 _LOCKED_ORDER_WITH_LINES = _ORDER_WITH_LINES.with_for_update(of=orders)
+# SKIP LOCKED: an order being paid or expired elsewhere is passed over, not waited for.
+_CLAIM_EXPIRED_ORDERS = (
+    select(orders)
+    .where(orders.c.status == literal_column("'pending'"), orders.c.expires_at <= bindparam("now"))
+    .order_by(orders.c.expires_at, orders.c.id)
+    .limit(bindparam("limit"))
+    .with_for_update(skip_locked=True)
+)
 _LINES_OF_ORDERS = (
     select(*LINE_COLUMNS)
     .where(order_lines.c.order_id == any_(bindparam("order_ids", type_=_UUIDS)))
@@ -286,6 +294,13 @@ class PgOrderRepository(OrderRepository):
             before_id=before_id,
         )
         rows = (await self._connection.execute(_order_search(frozenset(params)), params)).all()
+        if not rows:
+            return []
+        lines = await self._lines_of({row.id: row.currency for row in rows})
+        return [order_from_row(row, lines[row.id]) for row in rows]
+
+    async def claim_expired(self, now: datetime, limit: int) -> list[Order]:
+        rows = (await self._connection.execute(_CLAIM_EXPIRED_ORDERS, {"now": now, "limit": limit})).all()
         if not rows:
             return []
         lines = await self._lines_of({row.id: row.currency for row in rows})

@@ -118,6 +118,9 @@ orders = Table(
     Index("ix_orders_customer_id_created_at", "customer_id", text("created_at DESC"), text("id DESC")),
     Index("ix_orders_status_created_at", "status", text("created_at DESC"), text("id DESC")),
     Index("ix_orders_event_id_created_at", "event_id", text("created_at DESC"), text("id DESC")),
+    Index(
+        "ix_orders_pending_expires_at", "expires_at", "id", postgresql_where=text("((status)::text = 'pending'::text)")
+    ),
 )
 
 order_lines = Table(

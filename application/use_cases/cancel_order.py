@@ -4,6 +4,7 @@ from application.auditing import AuditRecorder
 from application.commands import CancelOrder as CancelOrderCommand
 from application.errors import NotFound
 from application.ports import Clock, UnitOfWorkFactory
+from application.settlement import release_places
 from application.views import OrderDetails
 
 
@@ -13,6 +14,8 @@ class CancelOrder:
     Rules: only a pending order can be cancelled; the order row is locked first, then its
     products in sku order (the same order as placement takes them), so a cancel racing a
     payment or another cancel sees one winner; the release and the audit entry commit together.
+    A checkout still open at the provider is left to expire there; should the buyer pay it
+    anyway, the money is given back (see the payment event handlers).
     """
 
     def __init__(self, uow: UnitOfWorkFactory, clock: Clock, audit: AuditRecorder) -> None:
@@ -27,11 +30,7 @@ class CancelOrder:
             if order is None:
                 raise NotFound(f"no order {cmd.order_id}")
             previous = order.cancel(now)
-            quantities = order.quantities_by_sku()
-            products = await uow.products.lock_by_skus(sorted(quantities))
-            for sku, quantity in quantities.items():
-                products[sku].release(quantity, now)
-            await uow.products.save(list(products.values()))
+            quantities = await release_places(uow, order, now)
             await uow.orders.save(order)
             await uow.audit.append(
                 self._audit.entry(

@@ -155,3 +155,19 @@ async def test_search_range_includes_created_from_and_excludes_created_to(
         assert await uow.orders.search(
             OrderQuery(limit=10, created_from=start, created_to=end, before=(inside.created_at, inside.id))
         ) == [at_start]
+
+
+async def test_expired_pending_orders_are_claimed_soonest_first(uow_factory: UnitOfWorkFactory, catalog: list[Product], ana: Customer) -> None:
+    first = an_order(ana, catalog[:1], at=T0)
+    second = an_order(ana, catalog[:1], at=T0 + timedelta(minutes=5))
+    not_yet = an_order(ana, catalog[:1], at=T0 + timedelta(minutes=30))
+    paid = an_order(ana, catalog[:1], at=T0)
+    paid.status = OrderStatus.PROCESSING
+    await placed(uow_factory, second, not_yet, first, paid)
+    now = T0 + timedelta(hours=1, minutes=5)
+    async with uow_factory() as uow:
+        assert [o.id for o in await uow.orders.claim_expired(now, 10)] == [first.id, second.id]
+        assert [o.id for o in await uow.orders.claim_expired(now, 1)] == [first.id]
+        claimed = (await uow.orders.claim_expired(now, 1))[0]
+        assert claimed == first  # lines included
+

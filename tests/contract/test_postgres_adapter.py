@@ -148,3 +148,14 @@ async def test_a_claim_skips_abandoned_payments_and_refunds_another_unit_of_work
         async with uow_factory() as other:
             assert await asyncio.wait_for(other.payments.claim_abandoned(now, 10), 5) == [second]
             assert await asyncio.wait_for(other.refunds.claim_abandoned(now, 10), 5) == [newer]
+
+
+async def test_an_expired_order_another_unit_of_work_holds_is_skipped(pg_engine: AsyncEngine) -> None:
+    uow_factory = PgUnitOfWorkFactory(pg_engine)
+    first, second = await placed_orders(uow_factory, 2)
+    now = T0 + timedelta(hours=2)
+    async with uow_factory() as holder:
+        [claimed] = await holder.orders.claim_expired(now, 1)
+        async with uow_factory() as other:
+            [other_claimed] = await asyncio.wait_for(other.orders.claim_expired(now, 10), 5)
+    assert {claimed.id, other_claimed.id} == {first.id, second.id}

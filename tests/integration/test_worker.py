@@ -29,7 +29,7 @@ async def test_a_recorded_event_wakes_the_worker_and_stop_ends_it(storage_url: t
     container = build_container(Settings(sandbox_webhook_secret=SECRET), storage, url)  # type: ignore[arg-type]
     # A poll interval far longer than the test: only the notification can explain a fast pick-up.
     worker = Worker(
-        container.process_webhooks(), container.work_signal(), container.recover_provider_calls(), poll_interval=3600
+        container.process_webhooks(), container.work_signal(), [], poll_interval=3600
     )
     stop = asyncio.Event()
     running = asyncio.create_task(worker.run(stop))

@@ -11,7 +11,7 @@ from uuid import UUID
 import pytest
 from dependency_injector import providers
 
-from application.commands import CancelPayment, CapturePayment, RecordWebhook, RefundPayment, StartCheckout
+from application.commands import CancelOrder, CancelPayment, CapturePayment, RecordWebhook, RefundPayment, StartCheckout
 from application.errors import ProviderError, ProviderNotConfigured, ProviderOutcomeUnknown
 from application.gateways import PaymentGateways
 from domain.errors import InvalidState, ValidationFailed
@@ -364,3 +364,49 @@ async def test_a_refund_request_repeated_with_its_key_refunds_once(shop: Shop) -
     assert again == first and other.id != first.id
     assert (await shop.payment(payment.id)).amount_refunded == 5000
     assert shop.provider.effects["refund"] == 2
+
+
+# -- unpaid orders expire; money that arrives for a cancelled order goes back ---------------
+
+
+async def test_unpaid_orders_expire_and_give_their_places_back(shop: Shop) -> None:
+    unpaid = await shop.order(3)
+    paying = await shop.order(2)
+    await shop.approve(await shop.checkout(paying, "manual"))
+    shop.clock.advance(minutes=59)
+    assert await shop.container.expire_unpaid_orders()(10) == 0
+    shop.clock.advance(minutes=1)
+    assert await shop.container.expire_unpaid_orders()(10) == 1
+    assert await shop.order_status(unpaid) is OrderStatus.CANCELLED
+    assert await shop.order_status(paying) is OrderStatus.PROCESSING
+    assert (await shop.container.get_product()("day-pass")).sold == 2
+    assert shop.audit_actions(unpaid)[-1] == "order.expired"
+    assert await shop.container.expire_unpaid_orders()(10) == 0
+
+
+async def test_an_authorization_after_expiry_is_voided(shop: Shop) -> None:
+    order_id = await shop.order()
+    payment = await shop.checkout(order_id, "manual")
+    shop.clock.advance(hours=1)
+    await shop.container.expire_unpaid_orders()(10)
+    await shop.approve(payment)  # the buyer was still on the provider's page
+    assert await shop.container.recover_provider_calls()(10) == 1
+    assert (await shop.payment(payment.id)).status is PaymentStatus.CANCELED
+    assert shop.provider.payments[payment.provider_payment_id].state.status is PaymentStatus.CANCELED  # type: ignore[index]
+    assert await shop.order_status(order_id) is OrderStatus.CANCELLED
+
+
+async def test_a_capture_after_cancellation_is_refunded_and_places_stay_released(shop: Shop) -> None:
+    order_id = await shop.order(3)
+    payment = await shop.checkout(order_id)
+    await shop.container.cancel_order()(CancelOrder(order_id, ACTOR))
+    assert (await shop.container.get_product()("day-pass")).sold == 0
+    await shop.approve(payment)
+    assert await shop.container.recover_provider_calls()(10) == 1
+    final = await shop.payment(payment.id)
+    assert (final.status, final.amount_refunded) == (PaymentStatus.REFUNDED, 15000)
+    details = await shop.container.get_order()(order_id)
+    assert (details.order.status, details.order.amount_paid, details.order.amount_refunded) == (
+        OrderStatus.CANCELLED, 15000, 15000)
+    assert [r.reason for r in details.refunds] == ["paid after the order was cancelled"]
+    assert (await shop.container.get_product()("day-pass")).sold == 0

@@ -22,10 +22,6 @@ class ScriptedBatches:
         return 0
 
 
-async def nothing_to_recover(batch_size: int) -> int:
-    return 0
-
-
 class NeverSignals:
     async def __aenter__(self) -> "NeverSignals":
         return self
@@ -40,7 +36,7 @@ class NeverSignals:
 async def test_an_outage_logs_one_traceback_and_one_recovery(caplog: pytest.LogCaptureFixture) -> None:
     stop = asyncio.Event()
     batches = ScriptedBatches(failures=3, stop=stop)
-    worker = Worker(batches, NeverSignals(), nothing_to_recover, poll_interval=0.001)  # type: ignore[arg-type]
+    worker = Worker(batches, NeverSignals(), [], poll_interval=0.001)  # type: ignore[arg-type]
     with caplog.at_level(logging.INFO, logger="tessera.worker"):
         await asyncio.wait_for(worker.run(stop), timeout=5)
     records = [r for r in caplog.records if r.name == "tessera.worker"]

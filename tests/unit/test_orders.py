@@ -8,6 +8,7 @@ from domain.customers import normalise_email
 from domain.errors import CurrencyMismatch, InvalidState, SoldOut, ValidationFailed
 from domain.money import Money
 from domain.orders import LineRequest, Order, OrderStatus, format_order_number, validate_line_requests
+from domain.payments import CaptureMethod, Payment
 
 NOW = datetime(2026, 5, 15, tzinfo=UTC)
 
@@ -76,3 +77,34 @@ def test_emails_are_normalised(raw: str, clean: str) -> None:
 def test_invalid_emails_are_refused(raw: str) -> None:
     with pytest.raises(ValidationFailed):
         normalise_email(raw)
+
+
+def _settled_order_with(*payments: Payment) -> OrderStatus:
+    order = Order(id=uuid4(), number="TSR-1", customer_id=uuid4(), currency="USD", lines=[],
+                  status=OrderStatus.PENDING, created_at=NOW, updated_at=NOW, expires_at=NOW)
+    order.settle(list(payments), NOW)
+    return order.status
+
+
+def test_an_orders_status_follows_its_payments() -> None:
+    def payment(status: str) -> Payment:
+        p = Payment.start(id=uuid4(), order_id=uuid4(), provider="sandbox", total=Money(100, "USD"),
+                          capture_method=CaptureMethod.MANUAL, now=NOW, expires_at=NOW)
+        if status in ("authorized", "captured", "refunded", "partial"):
+            p.apply_authorized(100, NOW)
+        if status in ("captured", "refunded", "partial"):
+            p.apply_captured(100, NOW)
+        if status in ("refunded", "partial"):
+            p.reserve_refund(100 if status == "refunded" else 40, NOW)
+            p.settle_refund(100 if status == "refunded" else 40, True, NOW)
+        if status == "failed":
+            p.apply_failed("declined", NOW)
+        return p
+
+    assert _settled_order_with() is OrderStatus.PENDING
+    assert _settled_order_with(payment("pending")) is OrderStatus.PENDING
+    assert _settled_order_with(payment("failed"), payment("authorized")) is OrderStatus.PROCESSING
+    assert _settled_order_with(payment("failed"), payment("captured")) is OrderStatus.COMPLETED
+    assert _settled_order_with(payment("partial")) is OrderStatus.PARTIALLY_REFUNDED
+    assert _settled_order_with(payment("refunded")) is OrderStatus.REFUNDED
+    assert _settled_order_with(*(payment("failed") for _ in range(5))) is OrderStatus.FAILED

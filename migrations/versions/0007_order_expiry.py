@@ -1,0 +1,30 @@
+"""Unpaid orders expire: an index over pending orders by expiry for the job that expires them.
+
+Revision ID: 0007
+Revises: 0006
+Create Date: 2026-11-22
+
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0007"
+down_revision: str | Sequence[str] | None = "0006"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_index(
+        "ix_orders_pending_expires_at",
+        "orders",
+        ["expires_at", "id"],
+        postgresql_where=sa.text("status = 'pending'"),
+    )
+
+
+def downgrade() -> None:
+    op.drop_index("ix_orders_pending_expires_at", table_name="orders")
