@@ -43,7 +43,7 @@ metadata = MetaData(naming_convention=NAMING_CONVENTION)
 ORDER_STATUSES = ("pending", "processing", "completed", "partially_refunded", "refunded", "cancelled", "failed")
 
 
-def _one_of(column: str, values: Iterable[str]) -> str:
+def one_of(column: str, values: Iterable[str]) -> str:
     """An IN list for a status-like column; enum members contribute their values, so a check
     built from a domain enum cannot drift from it."""
     return f"{column} IN ({', '.join(repr(str(value)) for value in values)})"
@@ -111,7 +111,7 @@ orders = Table(
     CheckConstraint("total >= 0", name="total_non_negative"),
     CheckConstraint("amount_paid >= 0", name="amount_paid_non_negative"),
     CheckConstraint("amount_refunded >= 0 AND amount_refunded <= amount_paid", name="refunded_within_paid"),
-    CheckConstraint(_one_of("status", ORDER_STATUSES), name="status_known"),
+    CheckConstraint(one_of("status", ORDER_STATUSES), name="status_known"),
     CheckConstraint("currency ~ '^[A-Z]{3}$'", name="currency_iso4217"),
     Index("ix_orders_created_at_id", text("created_at DESC"), text("id DESC")),
     # Every filtered search pages by (created_at, id) newest first: each index ends with both.
@@ -191,7 +191,7 @@ webhook_events = Table(
     Column("processed_at", DateTime(timezone=True)),
     # The inbox's deduplication: concurrent deliveries of one event race on this constraint.
     UniqueConstraint("provider", "provider_event_id"),
-    CheckConstraint(_one_of("status", WEBHOOK_STATUSES), name="status_known"),
+    CheckConstraint(one_of("status", WEBHOOK_STATUSES), name="status_known"),
     CheckConstraint("attempts >= 0", name="attempts_non_negative"),
     # Only due statuses have a next attempt, so the worker's claim needs no status filter and
     # its index scan stops at the first row not yet due (NULLs sort last).
@@ -215,7 +215,7 @@ api_keys = Table(
     Column("secret_hash", LargeBinary, nullable=False, unique=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("revoked_at", DateTime(timezone=True)),
-    CheckConstraint(_one_of("scope", API_KEY_SCOPES), name="scope_known"),
+    CheckConstraint(one_of("scope", API_KEY_SCOPES), name="scope_known"),
     CheckConstraint("octet_length(secret_hash) = 32", name="secret_hash_is_sha256"),
 )
 
@@ -281,10 +281,10 @@ payments = Table(
     CheckConstraint("amount_captured <= amount_authorized", name="captured_within_authorized"),
     # Pending refunds reserve their amount, so concurrent refunds can never exceed the capture.
     CheckConstraint("amount_refunded + amount_refund_pending <= amount_captured", name="refunds_within_captured"),
-    CheckConstraint(_one_of("status", PaymentStatus), name="status_known"),
-    CheckConstraint(_one_of("provider", PROVIDERS), name="provider_known"),
-    CheckConstraint(_one_of("capture_method", CaptureMethod), name="capture_method_known"),
-    CheckConstraint(_one_of("action_kind", ActionKind), name="action_kind_known"),
+    CheckConstraint(one_of("status", PaymentStatus), name="status_known"),
+    CheckConstraint(one_of("provider", PROVIDERS), name="provider_known"),
+    CheckConstraint(one_of("capture_method", CaptureMethod), name="capture_method_known"),
+    CheckConstraint(one_of("action_kind", ActionKind), name="action_kind_known"),
     CheckConstraint(
         "(action_kind IS NULL) = (action_lease_until IS NULL) AND (action_kind IS NOT NULL OR action_amount IS NULL)",
         name="action_complete",
@@ -322,8 +322,8 @@ refunds = Table(
     UniqueConstraint("provider", "provider_refund_id", name="uq_refunds_provider_refund_id"),
     UniqueConstraint("payment_id", "request_key", name="uq_refunds_payment_id_request_key"),
     CheckConstraint("amount > 0", name="amount_positive"),
-    CheckConstraint(_one_of("status", RefundStatus), name="status_known"),
-    CheckConstraint(_one_of("provider", PROVIDERS), name="provider_known"),
+    CheckConstraint(one_of("status", RefundStatus), name="status_known"),
+    CheckConstraint(one_of("provider", PROVIDERS), name="provider_known"),
     # Only a pending refund can have a provider call in flight.
     CheckConstraint("lease_until IS NULL OR status = 'pending'", name="lease_only_when_pending"),
     CheckConstraint("currency ~ '^[A-Z]{3}$'", name="currency_iso4217"),

@@ -21,7 +21,7 @@ from sqlalchemy import (
 )
 
 from adapters.gateways.sandbox.model import FaultKind, Operation
-from adapters.postgres.tables import _one_of, metadata
+from adapters.postgres.tables import one_of, metadata
 from domain.payments import CaptureMethod, PaymentStatus, RefundStatus
 
 
@@ -43,8 +43,8 @@ sandbox_payments = Table(
     Column("expires_at", DateTime(timezone=True), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
-    CheckConstraint(_one_of("status", PaymentStatus), name="status_known"),
-    CheckConstraint(_one_of("capture_method", CaptureMethod), name="capture_method_known"),
+    CheckConstraint(one_of("status", PaymentStatus), name="status_known"),
+    CheckConstraint(one_of("capture_method", CaptureMethod), name="capture_method_known"),
     CheckConstraint("amount >= 1", name="amount_positive"),
     CheckConstraint(
         "amount_authorized <= amount AND amount_captured <= amount_authorized"
@@ -68,7 +68,7 @@ sandbox_refunds = Table(
     Column("reason", Text),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
-    CheckConstraint(_one_of("status", RefundStatus), name="status_known"),
+    CheckConstraint(one_of("status", RefundStatus), name="status_known"),
     CheckConstraint("amount >= 1", name="amount_positive"),
     Index("ix_sandbox_refunds_payment_id", "payment_id", "created_at"),
 )
@@ -80,7 +80,7 @@ sandbox_idempotency_keys = Table(
     Column("operation", String(16), nullable=False),
     Column("body", LargeBinary, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
-    CheckConstraint(_one_of("operation", Operation), name="operation_known"),
+    CheckConstraint(one_of("operation", Operation), name="operation_known"),
 )
 
 sandbox_faults = Table(
@@ -91,8 +91,8 @@ sandbox_faults = Table(
     Column("kind", String(16), nullable=False),
     Column("payment_id", String(64), ForeignKey("sandbox_payments.id")),
     Column("created_at", DateTime(timezone=True), nullable=False),
-    CheckConstraint(_one_of("operation", Operation), name="operation_known"),
-    CheckConstraint(_one_of("kind", FaultKind), name="kind_known"),
+    CheckConstraint(one_of("operation", Operation), name="operation_known"),
+    CheckConstraint(one_of("kind", FaultKind), name="kind_known"),
 )
 
 sandbox_events = Table(
