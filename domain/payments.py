@@ -402,19 +402,10 @@ class Refund:
         cls, *, id: UUID, payment: Payment, amount: int, provider_refund_id: str, now: datetime
     ) -> "Refund":
         """A refund made at the provider, learned from its event: already succeeded."""
-        return cls(
-            id=id,
-            payment_id=payment.id,
-            order_id=payment.order_id,
-            provider=payment.provider,
-            amount=amount,
-            currency=payment.currency,
-            reason="made at the provider",
-            status=RefundStatus.SUCCEEDED,
-            created_at=now,
-            updated_at=now,
-            provider_refund_id=provider_refund_id,
-        )
+        refund = cls.request(id=id, payment=payment, amount=amount, reason="made at the provider", now=now)
+        refund.apply_submitted(provider_refund_id, now)
+        refund.apply_outcome(True, None, now)
+        return refund
 
     @property
     def key(self) -> str:
