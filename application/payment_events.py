@@ -49,12 +49,14 @@ async def _locked_payment(uow: UnitOfWork, event: WebhookEvent, facts: PaymentEv
     return await lock_order_and_payment(uow, found.id)
 
 
-class LatePayments:
-    """Money that arrives for an order already cancelled (by request or expiry) goes back.
+class SurplusPayments:
+    """Money an order does not need goes back: money that arrives after the order was
+    cancelled (by request or expiry), or a second payment of an order another payment already
+    covers (a buyer who paid in two tabs, with two providers).
 
-    Rules: an authorization is voided and a capture refunded in full, each recorded as an
-    intent whose lease has already ended, so the recovery job makes the provider call (never
-    the webhook handler, which holds a transaction); the order stays cancelled.
+    Rules: a surplus authorization is voided and a surplus capture refunded in full, each
+    recorded as an intent whose lease has already ended, so the recovery job makes the provider
+    call (never the webhook handler, which holds a transaction); the order keeps its status.
     """
 
     def __init__(self, clock: Clock, ids: IdGenerator, audit: AuditRecorder) -> None:
@@ -63,46 +65,58 @@ class LatePayments:
         self._audit = audit
 
     async def give_back(self, uow: UnitOfWork, order: Order, payment: Payment, actor: str) -> None:
-        if order.status is not OrderStatus.CANCELLED or payment.action is not None:
+        if payment.action is not None:
+            return
+        reason = await self._surplus(uow, order, payment)
+        if reason is None:
             return
         now = self._clock.now()
         if payment.status is PaymentStatus.AUTHORIZED:
             payment.request_cancel(now)
             payment.abandon_action(now)
             await uow.payments.save(payment)
-            await uow.audit.append(self._entry(payment.id, "payment.cancel_requested", actor, payment.currency, None))
+            await uow.audit.append(self._entry("payment", payment.id, "payment.cancel_requested", actor, payment, None, reason))
         elif payment.status in CAPTURED_STATUSES and payment.refundable > 0 and payment.amount_refund_pending == 0:
             amount = payment.reserve_refund(None, now)
-            refund = Refund.request(id=self._ids.new_id(), payment=payment, amount=amount, reason=LATE_REFUND_REASON, now=now)
+            refund = Refund.request(id=self._ids.new_id(), payment=payment, amount=amount, reason=reason, now=now)
             refund.abandon(now)
             await uow.payments.save(payment)
             await uow.refunds.add(refund)
-            await uow.audit.append(self._entry(refund.id, "refund.requested", actor, payment.currency, amount))
+            await uow.audit.append(self._entry("refund", refund.id, "refund.requested", actor, payment, amount, reason))
 
-    def _entry(self, entity_id: UUID, action: str, actor: str, currency: str, amount: int | None) -> AuditEntry:
-        entity_type = action.partition(".")[0]
+    async def _surplus(self, uow: UnitOfWork, order: Order, payment: Payment) -> str | None:
+        if payment.status is not PaymentStatus.AUTHORIZED and payment.status not in CAPTURED_STATUSES:
+            return None
+        if order.status is OrderStatus.CANCELLED:
+            return "paid after the order was cancelled"
+        earlier = [
+            p for p in await uow.payments.list_for_order(order.id)
+            if p.id != payment.id and (p.status is PaymentStatus.AUTHORIZED or p.status in CAPTURED_STATUSES)
+            and (p.created_at, p.id) < (payment.created_at, payment.id)
+        ]
+        return "the order was already paid by another payment" if earlier else None
+
+    def _entry(
+        self, entity_type: str, entity_id: UUID, action: str, actor: str, payment: Payment, amount: int | None, reason: str
+    ) -> AuditEntry:
         return self._audit.entry(
-            entity_type=entity_type, entity_id=entity_id, action=action, actor=actor, amount=amount, currency=currency,
-            details={"reason": LATE_REFUND_REASON if entity_type == "refund" else LATE_VOID_REASON},
+            entity_type=entity_type, entity_id=entity_id, action=action, actor=actor, amount=amount,
+            currency=payment.currency, details={"payment_id": str(payment.id), "reason": reason},
         )
 
 
-LATE_REFUND_REASON = "paid after the order was cancelled"
-LATE_VOID_REASON = "authorized after the order was cancelled"
-
-
 class ApplyPaymentEvent(WebhookHandler):
-    def __init__(self, reader: PaymentEventReader, calls: ProviderCalls, late: LatePayments, fact: PaymentFact) -> None:
+    def __init__(self, reader: PaymentEventReader, calls: ProviderCalls, surplus: SurplusPayments, fact: PaymentFact) -> None:
         self._reader = reader
         self._calls = calls
-        self._late = late
+        self._surplus = surplus
         self._fact = fact
 
     async def __call__(self, event: WebhookEvent, uow: UnitOfWork) -> None:
         facts = self._reader.read(event.payload)
         order, payment = await _locked_payment(uow, event, facts)
         await self._calls.apply(uow, order, payment, actor_of(event), lambda p, now: self._fact(p, facts, now))
-        await self._late.give_back(uow, order, payment, actor_of(event))
+        await self._surplus.give_back(uow, order, payment, actor_of(event))
 
 
 class ApplyRefundEvent(WebhookHandler):

@@ -52,7 +52,7 @@ from application.use_cases.search_orders import SearchOrders
 from application.use_cases.start_checkout import CheckoutPolicy, StartCheckout
 from application.use_cases.update_product import UpdateProduct
 from application.gateways import PaymentGateways
-from application.payment_events import PAYMENT_FACTS, ApplyPaymentEvent, ApplyRefundEvent, LatePayments
+from application.payment_events import PAYMENT_FACTS, ApplyPaymentEvent, ApplyRefundEvent, SurplusPayments
 from application.ports import PaymentEventReader, PaymentGateway
 from application.provider_calls import ProviderCalls
 from application.settlement import Settlement
@@ -81,10 +81,10 @@ def payment_event_handlers(
 ) -> WebhookHandlers:
     """What each configured provider's events do. Sandbox event types are named after the facts."""
     handlers = WebhookHandlers()
-    late = LatePayments(clock, ids, audit)
+    surplus = SurplusPayments(clock, ids, audit)
     for provider, reader in readers.items():
         for fact_name, fact in PAYMENT_FACTS.items():
-            handlers.register(provider, f"payment.{fact_name}", ApplyPaymentEvent(reader, calls, late, fact))
+            handlers.register(provider, f"payment.{fact_name}", ApplyPaymentEvent(reader, calls, surplus, fact))
         for outcome, succeeded in (("succeeded", True), ("failed", False)):
             handler = ApplyRefundEvent(reader, calls, settlement, clock, ids, audit, succeeded)
             handlers.register(provider, f"refund.{outcome}", handler)

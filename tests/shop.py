@@ -9,6 +9,7 @@ from uuid import UUID
 
 from dependency_injector import providers
 
+from adapters.gateways.sandbox_webhooks import SandboxEventReader, SandboxWebhookVerifier
 from application.commands import ListAuditEntries, RecordWebhook, StartCheckout
 from application.gateways import PaymentGateways
 from domain.orders import OrderStatus
@@ -46,7 +47,7 @@ class Shop:
         if refund_id:
             data["refund_id"] = refund_id
         body, headers = sandbox_delivery(SECRET, f"evt_{next(self.events)}", type, data=data)
-        await self.container.record_webhook()(RecordWebhook("sandbox", body, headers))
+        await self.container.record_webhook()(RecordWebhook(payment.provider, body, headers))
         await self.container.process_webhooks()(100)
 
     async def approve(self, payment: Payment) -> None:
@@ -71,7 +72,13 @@ async def open_shop(storage: Storage = "memory", database_url: str | None = None
     container = build_container(Settings(sandbox_webhook_secret=SECRET), storage, database_url)
     clock, provider = FrozenClock(), ScriptedGateway()
     container.clock.override(providers.Object(clock))
-    container.payment_gateways.override(providers.Object(PaymentGateways({"sandbox": provider})))
+    # Two providers, both scripted and both speaking the sandbox's event format, so a test can
+    # pay one order twice; the sandbox's own adapters are tested in tests/gateways.
+    container.payment_gateways.override(providers.Object(PaymentGateways({"sandbox": provider, "paypal": provider})))
+    container.webhook_verifiers.override(
+        providers.Object({name: SandboxWebhookVerifier([SECRET]) for name in ("sandbox", "paypal")})
+    )
+    container.webhook_event_readers.override(providers.Object({name: SandboxEventReader() for name in ("sandbox", "paypal")}))
     await container.add_product()(product_command("day-pass", 5000, capacity=10))
     await container.add_product()(product_command("yen-pass", 1200, "JPY", capacity=10))
     await container.add_product()(product_command("kwd-pass", 12345, "KWD", capacity=10))

@@ -324,3 +324,20 @@ async def test_a_capture_after_cancellation_is_refunded_and_places_stay_released
         OrderStatus.CANCELLED, 15000, 15000)
     assert [r.reason for r in details.refunds] == ["paid after the order was cancelled"]
     assert (await shop.container.get_product()("day-pass")).sold == 0
+
+
+async def test_a_second_payment_of_a_paid_order_is_given_back(shop: Shop) -> None:
+    order_id = await shop.order()
+    first = await shop.checkout(order_id)
+    second = await shop.checkout(order_id)
+    assert second.id == first.id  # same provider: the live checkout is reused
+    other = await shop.container.start_checkout()(StartCheckout(order_id, "paypal", ACTOR))
+    assert other.created
+    await shop.approve(first)
+    await shop.approve(other.payment)  # paid again, in another tab, with another provider
+    assert await shop.container.recover_provider_calls()(10) == 1
+    twice = await shop.payment(other.payment.id)
+    assert (twice.status, twice.amount_refunded) == (PaymentStatus.REFUNDED, 10000)
+    assert (await shop.payment(first.id)).status is PaymentStatus.CAPTURED
+    details = await shop.container.get_order()(order_id)
+    assert [r.reason for r in details.refunds] == ["the order was already paid by another payment"]
