@@ -4,6 +4,7 @@ from uuid import UUID
 
 from litestar import Controller, Response, get, post
 from litestar.di import NamedDependency
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, JSONBody
 
 from application.commands import CancelPayment as CancelPaymentCommand
@@ -31,7 +32,10 @@ class PaymentController(Controller):
     @post(
         "/orders/{order_id:str}/checkout",
         opt=STOREFRONT | IDEMPOTENT,
-        responses=problem_responses(*BODY_PROBLEMS, *PROVIDER_PROBLEMS, "provider_not_configured"),
+        responses={
+            200: ResponseSpec(PaymentOut, description="The order's live pending payment, handed back (attempts + 1)"),
+            **problem_responses(*BODY_PROBLEMS, *PROVIDER_PROBLEMS, "provider_not_configured"),
+        },
     )
     async def checkout(
         self,
