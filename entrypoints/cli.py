@@ -114,7 +114,7 @@ json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON, 
 @click.pass_context
 def main(ctx: click.Context) -> None:
     """Tessera: catalog, orders and payments."""
-    settings = Settings.from_env()
+    settings = Settings.from_env().with_kept_sandbox_secret()
     configure_logging(settings.log_format, logging.WARNING)
     ctx.obj = settings
 

@@ -50,6 +50,13 @@ class Settings:
     def sandbox_secret_file(self) -> Path:
         return self.data_dir / "sandbox_webhook_secret"
 
+    def with_kept_sandbox_secret(self) -> "Settings":
+        """The sandbox secret `serve` kept in the data folder, unless one is configured: commands
+        run beside a server (capture, refund) then move sandbox payments too."""
+        if self.sandbox_webhook_secret or not self.sandbox_secret_file.is_file():
+            return self
+        return replace(self, sandbox_webhook_secret=self.sandbox_secret_file.read_text().strip())
+
     def serving(self, host: str, port: int, *, keep: bool) -> "Settings":
         """The settings `serve` runs with: its own address as the public URL unless one is set,
         and a sandbox webhook secret unless one is set, so the sandbox provider works on a fresh

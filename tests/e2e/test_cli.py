@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -9,8 +10,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
+from application.commands import AddProduct, CustomerDetails, OrderItem, PlaceOrder, RecordWebhook, StartCheckout
 from entrypoints.cli import main
+from entrypoints.config import Settings
+from entrypoints.container import build_container, close_container
 from tests.e2e.wire import order
+from tests.support import sandbox_delivery
 
 Tessera = Callable[..., Result]
 
@@ -131,3 +136,43 @@ def test_keys_create_list_and_revoke(tessera: Tessera) -> None:
 
 def test_idempotency_purge(tessera: Tessera) -> None:
     assert _ok(tessera("idempotency", "purge")).stdout == "purged 0 idempotency keys\n"
+
+
+def test_payments_from_the_command_line(tessera: Tessera, clean_database: str, tmp_path: Path) -> None:
+    """A sandbox payment authorized by its buyer, then captured and refunded by an operator.
+    The CLI finds the sandbox secret `serve` keeps in the data folder."""
+    data_dir = tmp_path / "data"
+    settings = Settings(data_dir=data_dir).serving("127.0.0.1", 8000, keep=True)
+    payment_id = asyncio.run(_authorized_payment(settings, clean_database))
+    env = {"TESSERA_DATA_DIR": str(data_dir)}
+
+    shown = json.loads(_ok(tessera("payments", "show", payment_id, "--json", **env)).stdout)
+    assert (shown["status"], shown["amount"]) == ("authorized", 10000)
+    captured = _ok(tessera("payments", "capture", payment_id, "--amount", "6000", **env)).stdout
+    assert "captured" in captured and "60.00 USD" in captured
+    _failed(tessera("payments", "capture", payment_id, **env), 4, "error: invalid_state:")
+    refund = json.loads(_ok(tessera("payments", "refund", payment_id, "--amount", "1000", "--reason", "late", "--json",
+                                    **env)).stdout)
+    assert (refund["amount"], refund["status"], refund["reason"]) == (1000, "succeeded", "late")
+    _failed(tessera("payments", "refund", payment_id, "--amount", "5001", **env), 2, "error: amount_exceeds_refundable:")
+    _failed(tessera("payments", "cancel", payment_id, **env), 4, "error: invalid_state:")
+
+
+async def _authorized_payment(settings: Settings, database_url: str) -> str:
+    container = build_container(settings, "postgres", database_url)
+    try:
+        await container.add_product()(AddProduct("day-pass", "Day pass", "day_pass", 5000, "USD", "test"))
+        placed = await container.place_order()(
+            PlaceOrder(CustomerDetails("ana@example.com"), "USD", (OrderItem("day-pass", 2),), "test")
+        )
+        checkout = await container.start_checkout()(StartCheckout(placed.order.id, "sandbox", "test", "manual"))
+        provider_id = checkout.payment.provider_payment_id or ""
+        await container.sandbox_provider().approve(provider_id)
+        # No server runs to receive the provider's webhook: hand Tessera the event it would send.
+        data = {"payment_id": provider_id, "amount": 10000, "currency": "USD"}
+        body, headers = sandbox_delivery(settings.sandbox_webhook_secret or "", "evt_cli", "payment.authorized", data=data)
+        await container.record_webhook()(RecordWebhook("sandbox", body, headers))
+        await container.process_webhooks()(10)
+        return str(checkout.payment.id)
+    finally:
+        await close_container(container)
