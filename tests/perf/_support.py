@@ -11,7 +11,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import httpx
@@ -58,10 +58,10 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def served(database_url: str) -> Iterator[str]:
-    """`tessera serve` in a child process on a free port; yields its base URL."""
+def served(database_url: str, extra_env: Mapping[str, str] | None = None) -> Iterator[str]:
+    """`tessera serve` in a child process on a free port (with `extra_env`); yields its base URL."""
     port = free_port()
-    env = {**os.environ, "TESSERA_DATABASE_URL": database_url, "TESSERA_LOG_FORMAT": "json"}
+    env = {**os.environ, "TESSERA_DATABASE_URL": database_url, "TESSERA_LOG_FORMAT": "json", **(extra_env or {})}
     tessera = Path(sys.executable).parent / "tessera"
     proc = subprocess.Popen(
         [str(tessera), "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
