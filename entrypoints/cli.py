@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import socket
 import sys
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
@@ -31,6 +33,7 @@ from domain.orders import OrderStatus
 from domain.webhooks import WebhookStatus
 from entrypoints.config import ConfigError, Settings
 from entrypoints.container import Container, Storage, build_container, close_container
+from entrypoints.demo import Journey, journey_text, sell_one_pass, served
 from entrypoints.http import create_app
 from entrypoints.http.schemas import (
     OrderListOut,
@@ -51,6 +54,7 @@ from entrypoints.worker import Runner, run_alongside, run_until_signalled
 T = TypeVar("T")
 ACTOR = "cli"
 SERVE_ACTOR = "system:serve"
+DEMO_ACTOR = "cli:demo"
 logger = logging.getLogger("tessera.cli")
 
 EXIT_CODES = {
@@ -166,9 +170,9 @@ def _serving_app(container: Container, *, worker: bool) -> Litestar:
     return app
 
 
-async def _bootstrap_keys(container: Container) -> list[IssuedApiKey]:
+async def _bootstrap_keys(container: Container, actor: str = SERVE_ACTOR) -> list[IssuedApiKey]:
     try:
-        return await container.bootstrap_api_keys()(SERVE_ACTOR)
+        return await container.bootstrap_api_keys()(actor)
     finally:
         # The pool's connections belong to this event loop; uvicorn serves from another.
         await close_container(container)
@@ -189,6 +193,56 @@ def worker(settings: Settings) -> None:
     configure_logging(settings.log_format)
     click.echo("Tessera worker processing webhook events")
     _execute(settings, lambda c: run_until_signalled(c.worker()))
+
+
+# -- demo ----------------------------------------------------------------------------------
+
+
+@main.command()
+@click.option("--memory", is_flag=True, help="In-memory storage: nothing is kept.")
+@click.option("--port", default=0, show_default=True, type=click.IntRange(0, 65535), help="0: any free port.")
+@json_option
+@click.pass_obj
+def demo(settings: Settings, memory: bool, port: int, as_json: bool) -> None:
+    """Sell one pass end to end over HTTP (product, order, sandbox checkout, approval, webhook)
+    on a server of its own, and print the order's journey."""
+    with socket.create_server(("127.0.0.1", port)) as listener:
+        port = listener.getsockname()[1]
+        base_url = f"http://127.0.0.1:{port}"
+        # Its own address, never a configured public URL: the sandbox's webhooks must come back here.
+        settings = replace(settings, public_url=base_url).serving("127.0.0.1", port, keep=not memory)
+        with _storage(settings, memory, migrate=True) as (storage, url, where):
+            container = build_container(settings, storage, url)
+            # Like serve: the first start of an installation hands out its keys, demo or not.
+            initial_keys = [] if memory else asyncio.run(_bootstrap_keys(container, DEMO_ACTOR))
+            if not as_json:
+                click.echo(f"Tessera demo on {base_url} (database: {where})")
+                _print_initial_keys(initial_keys)
+            journey = asyncio.run(_demo_sale(container, listener, base_url))
+    out = {"order": journey.order, "audit": journey.audit,
+           "initial_api_keys": [_created_key_out(issued) for issued in initial_keys]}
+    _emit(as_json, out, "\n" + journey_text(journey))
+
+
+async def _demo_sale(container: Container, listener: socket.socket, base_url: str) -> Journey:
+    """The app served exactly as `serve` runs it, worker and sandbox sender alongside."""
+    try:
+        async with _demo_key(container) as secret, served(_serving_app(container, worker=True), listener):
+            return await sell_one_pass(base_url, secret)
+    finally:
+        # The app's shutdown released the database already, unless it never started.
+        await close_container(container)
+
+
+@asynccontextmanager
+async def _demo_key(container: Container) -> AsyncIterator[str]:
+    """An admin key for the demo's requests, revoked afterwards: its secret is never shown."""
+    command = commands.CreateApiKey(name="tessera demo", scope=ApiKeyScope.ADMIN.value, actor=DEMO_ACTOR)
+    issued = await container.create_api_key()(command)
+    try:
+        yield issued.secret
+    finally:
+        await container.revoke_api_key()(commands.RevokeApiKey(key_id=issued.key.id, actor=DEMO_ACTOR))
 
 
 # -- db ------------------------------------------------------------------------------------
@@ -275,7 +329,7 @@ def keys_create(settings: Settings, name: str, scope: str, as_json: bool) -> Non
     """Create a key; its secret is the last line printed, and is never shown again."""
     command = commands.CreateApiKey(name=name, scope=scope, actor=ACTOR)
     issued = _execute(settings, lambda c: c.create_api_key()(command))
-    out = CreatedApiKeyOut(**msgspec.structs.asdict(ApiKeyOut.of(issued.key)), secret=issued.secret)
+    out = _created_key_out(issued)
     _emit(as_json, out, f"{_key_line(out)}\nsecret (shown once, store it now):\n{issued.secret}")
 
 
@@ -310,6 +364,10 @@ def idempotency_purge(settings: Settings) -> None:
     """Delete keys past TESSERA_IDEMPOTENCY_TTL (run it from cron; expired keys are already unusable)."""
     purged = _execute(settings, lambda c: c.purge_idempotency_keys()())
     click.echo(f"purged {purged} idempotency keys")
+
+
+def _created_key_out(issued: IssuedApiKey) -> CreatedApiKeyOut:
+    return CreatedApiKeyOut(**msgspec.structs.asdict(ApiKeyOut.of(issued.key)), secret=issued.secret)
 
 
 def _key_line(key: ApiKeyOut) -> str:
