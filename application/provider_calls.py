@@ -60,7 +60,9 @@ class ProviderCalls:
             )
             return submitted or reported
 
-        return await self._call(payment, ActionKind.CREATE, actor, lambda gateway: gateway.create_payment(request), created)
+        return await self._call(
+            payment, ActionKind.CREATE, actor, lambda gateway: gateway.create_payment(request), created, "payment.submitted"
+        )
 
     async def capture(self, payment: Payment, actor: str) -> Payment:
         action = _action_of(payment, ActionKind.CAPTURE)
@@ -109,6 +111,7 @@ class ProviderCalls:
         actor: str,
         call: Callable[[PaymentGateway], Awaitable[ProviderPayment]],
         apply: Callable[[Payment, ProviderPayment, datetime], bool],
+        action: str | None = None,
     ) -> Payment:
         try:
             result = await call(self._gateways.get(payment.provider))
@@ -119,7 +122,7 @@ class ProviderCalls:
         except ProviderOutcomeUnknown:
             await self.record(payment.id, actor, lambda found, now: _abandoned(found.abandon_action, now))
             raise
-        return await self.record(payment.id, actor, lambda found, now: apply(found, result, now))
+        return await self.record(payment.id, actor, lambda found, now: apply(found, result, now), action)
 
     async def record(self, payment_id: UUID, actor: str, change: PaymentChange, action: str | None = None) -> Payment:
         """Applies `change` to the locked payment and commits it with its audit entry and the

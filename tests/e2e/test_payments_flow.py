@@ -74,7 +74,7 @@ async def test_automatic_capture_completes_the_order(api: httpx.AsyncClient) -> 
     paid = await eventually(lambda: order_of(api, placed["id"]), lambda o: o["status"] == "completed")
     assert (paid["amount_paid"], [p["id"] for p in paid["payments"]]) == (10000, [payment["id"]])
     trail = (await api.get("/v1/audit", params={"entity_id": payment["id"]})).json()["data"]
-    assert [e["action"] for e in trail] == ["payment.created", "payment.pending", "payment.authorized", "payment.captured"]
+    assert [e["action"] for e in trail] == ["payment.created", "payment.submitted", "payment.authorized", "payment.captured"]
     assert {e["actor"] for e in trail[2:]} == {"webhook:sandbox"}
 
 

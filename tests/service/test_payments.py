@@ -30,7 +30,7 @@ async def test_automatic_capture_completes_the_order(shop: Shop) -> None:
     details = await shop.container.get_order()(order_id)
     assert (details.order.status, details.order.amount_paid) == (OrderStatus.COMPLETED, 10000)
     assert [p.id for p in details.payments] == [payment.id]
-    assert await shop.audit_actions(payment.id) == ["payment.created", "payment.pending", "payment.authorized", "payment.captured"]
+    assert await shop.audit_actions(payment.id) == ["payment.created", "payment.submitted", "payment.authorized", "payment.captured"]
     assert "order.completed" in await shop.audit_actions(order_id)
 
 
