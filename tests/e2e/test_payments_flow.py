@@ -74,7 +74,13 @@ async def test_automatic_capture_completes_the_order(api: httpx.AsyncClient) -> 
     paid = await eventually(lambda: order_of(api, placed["id"]), lambda o: o["status"] == "completed")
     assert (paid["amount_paid"], [p["id"] for p in paid["payments"]]) == (10000, [payment["id"]])
     trail = (await api.get("/v1/audit", params={"entity_id": payment["id"]})).json()["data"]
-    assert [e["action"] for e in trail] == ["payment.created", "payment.submitted", "payment.authorized", "payment.captured"]
+    actions = [e["action"] for e in trail]
+    # The provider sends payment.authorized and payment.captured at once, in no set order; an
+    # authorization arriving after the capture is ignored and leaves no entry.
+    assert actions in (
+        ["payment.created", "payment.submitted", "payment.authorized", "payment.captured"],
+        ["payment.created", "payment.submitted", "payment.captured"],
+    )
     assert {e["actor"] for e in trail[2:]} == {"webhook:sandbox"}
 
 
