@@ -33,7 +33,7 @@ from domain.orders import OrderStatus
 from domain.webhooks import WebhookStatus
 from entrypoints.config import ConfigError, Settings
 from entrypoints.container import Container, Storage, build_container, close_container
-from entrypoints.demo import Journey, journey_text, sell_one_pass, served
+from entrypoints.demo import DemoFailed, Journey, journey_text, sell_one_pass, served
 from entrypoints.http import create_app
 from entrypoints.http.schemas import (
     OrderListOut,
@@ -218,7 +218,10 @@ def demo(settings: Settings, memory: bool, port: int, as_json: bool) -> None:
             if not as_json:
                 click.echo(f"Tessera demo on {base_url} (database: {where})")
                 _print_initial_keys(initial_keys)
-            journey = asyncio.run(_demo_sale(container, listener, base_url))
+            try:
+                journey = asyncio.run(_demo_sale(container, listener, base_url))
+            except DemoFailed as exc:
+                _fail("demo_failed", str(exc))
     out = {"order": journey.order, "audit": journey.audit,
            "initial_api_keys": [_created_key_out(issued) for issued in initial_keys]}
     _emit(as_json, out, "\n" + journey_text(journey))

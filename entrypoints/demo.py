@@ -18,7 +18,6 @@ import httpx
 import uvicorn
 from litestar import Litestar
 
-from domain.errors import DomainError
 from domain.money import Money
 from domain.orders import OrderStatus
 
@@ -28,10 +27,9 @@ POLL_INTERVAL = 0.1
 UNIT_AMOUNT, CURRENCY, QUANTITY = 5000, "USD", 2
 
 
-class DemoFailed(DomainError):
-    """The demo's own server refused a step, or the order did not complete in time."""
-
-    code = "demo_failed"
+class DemoFailed(Exception):
+    """The demo's own server refused a step, or the order did not complete in time. Not a
+    business rule (no HTTP status): the `demo` command reports it as `demo_failed`."""
 
 
 @dataclass(frozen=True)
