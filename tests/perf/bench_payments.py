@@ -10,8 +10,9 @@ worker and the sandbox provider's webhook sender, as in production. Each run pla
   refund    POST /v1/payments/{id}/refunds (2000 of 5000)             -> 201
 Between phases (unmeasured) the buyers approve on the sandbox's hosted page, and the bench
 waits until every payment is authorized and both webhook queues are empty, so no phase pays
-for the previous one's provider events. Every provider call is a real HTTP-free call to the
-in-process sandbox provider, so the figures describe Tessera's phases and its database.
+for the previous one's provider events. The sandbox provider lives in the served process (its
+calls are in-process, its state in the same database) and sends one webhook back over HTTP per
+capture and per refund, which the worker processes while the phase is still being measured.
 """
 
 from __future__ import annotations
