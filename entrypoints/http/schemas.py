@@ -57,8 +57,9 @@ def decode_json(raw: bytes, into: type[T]) -> T:
         raise WireError("malformed_json", f"The body is not valid JSON: {exc}") from exc
 
 
-_AT = re.compile(r"(?P<message>.*?)(?: - at `\$(?P<path>[^`]*)`)?")
-_NAMED_FIELD = re.compile(r"Object (?P<problem>missing required|contains unknown) field `(?P<name>[^`]+)`")
+# DOTALL: a field name a client made up may hold line breaks.
+_AT = re.compile(r"(?P<message>.*?)(?: - at `\$(?P<path>[^`]*)`)?", re.DOTALL)
+_NAMED_FIELD = re.compile(r"Object (?P<problem>missing required|contains unknown) field `(?P<name>[^`]+)`", re.DOTALL)
 
 
 def _field_error(message: str) -> FieldError:
@@ -153,7 +154,7 @@ class PlaceOrderIn(_In):
     event: EventIn | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
 
-    def to_command(self, actor: str) -> commands.PlaceOrder:
+    def to_command(self, actor: str, request_key: str | None = None) -> commands.PlaceOrder:
         return commands.PlaceOrder(
             customer=commands.CustomerDetails(
                 email=self.customer.email,
@@ -181,6 +182,7 @@ class PlaceOrderIn(_In):
             else None,
             metadata=self.metadata,
             actor=actor,
+            request_key=request_key,
         )
 
 
