@@ -76,6 +76,8 @@ class PlaceOrder:
     actor: str
     event: EventDetails | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
+    request_key: str | None = None
+    """The client's idempotency key, scoped to its API key."""
 
 
 @dataclass(frozen=True)

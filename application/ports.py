@@ -107,6 +107,10 @@ class OrderRepository(Protocol):
         """Newest first by (created_at, id); `created_to` is exclusive."""
 
     @abstractmethod
+    async def find_by_request_key(self, request_key: str) -> Order | None:
+        """The order placed by the request with this idempotency key, if any."""
+
+    @abstractmethod
     async def claim_expired(self, now: datetime, limit: int) -> list[Order]:
         """Pending orders whose expiry is at or before `now`, soonest first, locked until the
         unit of work ends, skipping those another unit of work holds."""

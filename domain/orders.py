@@ -107,6 +107,8 @@ class Order:
     metadata: dict[str, str] = field(default_factory=dict)
     amount_paid: int = 0
     amount_refunded: int = 0
+    request_key: str | None = None
+    """The client's idempotency key for the request that placed it, if it gave one."""
 
     @classmethod
     def place(
@@ -122,6 +124,7 @@ class Order:
         expires_at: datetime,
         event: EventRef | None = None,
         metadata: dict[str, str] | None = None,
+        request_key: str | None = None,
     ) -> "Order":
         """Prices every line from the catalog and reserves capacity on each product.
 
@@ -143,6 +146,7 @@ class Order:
             expires_at=expires_at,
             event=event,
             metadata=dict(metadata or {}),
+            request_key=request_key,
         )
 
     @property

@@ -128,6 +128,10 @@ class InMemoryOrderRepository(OrderRepository):
         matches.sort(key=lambda o: (o.created_at, o.id), reverse=True)
         return [detached(o) for o in matches[: query.limit]]
 
+    async def find_by_request_key(self, request_key: str) -> Order | None:
+        found = next((o for o in self._store.orders.values() if o.request_key == request_key), None)
+        return detached(found) if found else None
+
     async def claim_expired(self, now: datetime, limit: int) -> list[Order]:
         expired = sorted(
             (o for o in self._store.orders.values() if o.status is OrderStatus.PENDING and o.expires_at <= now),

@@ -107,6 +107,7 @@ def order_from_row(row: Row[Any], lines: list[OrderLine]) -> Order:
         metadata=row.metadata,
         amount_paid=row.amount_paid,
         amount_refunded=row.amount_refunded,
+        request_key=row.request_key,
     )
 
 
@@ -145,6 +146,7 @@ def order_values(order: Order) -> dict[str, Any]:
         "created_at": order.created_at,
         "updated_at": order.updated_at,
         "expires_at": order.expires_at,
+        "request_key": order.request_key,
     }
 
 

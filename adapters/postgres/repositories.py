@@ -215,6 +215,7 @@ _ORDER_WITH_LINES = (
 )
 # Locks the order row only; its lines never change after placement.
 _LOCKED_ORDER_WITH_LINES = _ORDER_WITH_LINES.with_for_update(of=orders)
+_ORDER_BY_REQUEST_KEY = select(orders.c.id).where(orders.c.request_key == bindparam("request_key"))
 # SKIP LOCKED: an order being paid or expired elsewhere is passed over, not waited for.
 _CLAIM_EXPIRED_ORDERS = (
     select(orders)
@@ -298,6 +299,10 @@ class PgOrderRepository(OrderRepository):
             return []
         lines = await self._lines_of({row.id: row.currency for row in rows})
         return [order_from_row(row, lines[row.id]) for row in rows]
+
+    async def find_by_request_key(self, request_key: str) -> Order | None:
+        order_id = (await self._connection.execute(_ORDER_BY_REQUEST_KEY, {"request_key": request_key})).scalar()
+        return await self.get(order_id) if order_id is not None else None
 
     async def claim_expired(self, now: datetime, limit: int) -> list[Order]:
         rows = (await self._connection.execute(_CLAIM_EXPIRED_ORDERS, {"now": now, "limit": limit})).all()

@@ -107,6 +107,8 @@ orders = Table(
     Column("metadata", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
     *_timestamps(),
     Column("expires_at", DateTime(timezone=True), nullable=False),
+    # The client's Idempotency-Key (per API key) for the request that placed it.
+    Column("request_key", Text, unique=True),
     CheckConstraint("subtotal >= 0", name="subtotal_non_negative"),
     CheckConstraint("total >= 0", name="total_non_negative"),
     CheckConstraint("amount_paid >= 0", name="amount_paid_non_negative"),

@@ -38,7 +38,9 @@ class PlaceOrder:
     every product is priced in the order's currency; quantity >= 1; capacity is never
     oversold (the products are locked, in sku order, for the length of the transaction);
     the customer is found or created by normalised e-mail; the order gets the next number
-    of the day; the order and its audit entry commit together or not at all.
+    of the day; the order and its audit entry commit together or not at all. A request
+    repeated with the same idempotency key gets the order it already placed, even if its first
+    answer was lost in a crash (the unique key backs this under any race).
     """
 
     def __init__(
@@ -83,6 +85,9 @@ class PlaceOrder:
         )
 
         async with self._uow() as uow:
+            if cmd.request_key is not None and (placed := await uow.orders.find_by_request_key(cmd.request_key)):
+                customers = await uow.customers.get_many([placed.customer_id])
+                return OrderDetails(order=placed, customer=customers[placed.customer_id])
             # Shared rows are locked as late as possible: the customer first (only this buyer's
             # orders wait on it), then the products, then the day's order-number row, which
             # every order needs and holds until commit.
@@ -100,6 +105,7 @@ class PlaceOrder:
                 expires_at=now + self._policy.unpaid_ttl,
                 event=event,
                 metadata=metadata,
+                request_key=cmd.request_key,
             )
             await uow.products.save(list(products.values()))
             sequence = await uow.order_numbers.next_for_day(now.date())

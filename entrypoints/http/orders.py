@@ -26,9 +26,13 @@ class OrderController(Controller):
 
     @post(opt=STOREFRONT | IDEMPOTENT, responses=problem_responses(*BODY_PROBLEMS, "currency_mismatch", "sold_out"))
     async def place(
-        self, data: JSONBody[PlaceOrderIn], place_order: NamedDependency[PlaceOrder], actor: NamedDependency[str]
+        self,
+        data: JSONBody[PlaceOrderIn],
+        place_order: NamedDependency[PlaceOrder],
+        actor: NamedDependency[str],
+        request_key: NamedDependency[str | None],
     ) -> OrderOut:
-        return OrderOut.of(await place_order(data.to_command(actor)))
+        return OrderOut.of(await place_order(data.to_command(actor, request_key)))
 
     @get("/{order_id:str}", opt=STOREFRONT, responses=problem_responses("not_found"))
     async def show(self, order_id: FromPath[UUID], get_order: NamedDependency[GetOrder]) -> OrderOut:

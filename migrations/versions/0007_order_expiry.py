@@ -1,4 +1,6 @@
-"""Unpaid orders expire: an index over pending orders by expiry for the job that expires them.
+"""Orders: an index over pending orders by expiry for the job that expires them, and the
+Idempotency-Key of the request that placed each (so a retry finds its order even when the
+stored response was lost).
 
 Revision ID: 0007
 Revises: 0006
@@ -18,6 +20,8 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    op.add_column("orders", sa.Column("request_key", sa.Text(), nullable=True))
+    op.create_unique_constraint(op.f("uq_orders_request_key"), "orders", ["request_key"])
     op.create_index(
         "ix_orders_pending_expires_at",
         "orders",
@@ -28,3 +32,5 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index("ix_orders_pending_expires_at", table_name="orders")
+    op.drop_constraint(op.f("uq_orders_request_key"), "orders", type_="unique")
+    op.drop_column("orders", "request_key")

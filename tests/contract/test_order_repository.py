@@ -171,3 +171,13 @@ async def test_expired_pending_orders_are_claimed_soonest_first(uow_factory: Uni
         claimed = (await uow.orders.claim_expired(now, 1))[0]
         assert claimed == first  # lines included
 
+
+
+async def test_an_order_is_found_by_the_request_that_placed_it(
+    uow_factory: UnitOfWorkFactory, catalog: list[Product], ana: Customer
+) -> None:
+    keyed = replace(an_order(ana, catalog[:1]), request_key="key-1:order-1")
+    await placed(uow_factory, keyed, an_order(ana, catalog[:1]))
+    async with uow_factory() as uow:
+        assert await uow.orders.find_by_request_key("key-1:order-1") == keyed
+        assert await uow.orders.find_by_request_key("key-2:order-1") is None

@@ -85,3 +85,17 @@ async def test_50_concurrent_orders_with_one_key_make_one_order(api: httpx.Async
     async with pg_engine.connect() as connection:
         assert (await connection.execute(text("SELECT count(*) FROM orders"))).scalar() == 1
         assert (await connection.execute(text("SELECT sold FROM products"))).scalar() == 1
+
+
+async def test_a_retried_order_whose_answer_was_lost_places_one_order(api: httpx.AsyncClient, pg_engine: AsyncEngine) -> None:
+    """The crash window: the order committed but its response was never stored (the process
+    died in between), so the key is free again; the retry must find the order, not place one."""
+    await api.post("/v1/products", json=product("day-pass"))
+    headers = {"Idempotency-Key": "order-after-crash"}
+    first = await api.post("/v1/orders", json=order(("day-pass", 2)), headers=headers)
+    async with pg_engine.begin() as connection:
+        await connection.execute(text("DELETE FROM idempotency_keys WHERE key = 'order-after-crash'"))
+    retried = await api.post("/v1/orders", json=order(("day-pass", 2)), headers=headers)
+    assert (first.status_code, retried.status_code) == (201, 201)
+    assert retried.json()["id"] == first.json()["id"] and "idempotent-replayed" not in retried.headers
+    assert (await api.get("/v1/products/day-pass")).json()["sold"] == 2
