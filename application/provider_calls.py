@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from uuid import UUID
 
 from application.auditing import AuditRecorder
 from application.errors import NotFound, ProviderError, ProviderOutcomeUnknown
@@ -90,10 +89,11 @@ class ProviderCalls:
         try:
             result = await gateway.refund(provider_payment_id, amount, refund.key, refund.reason)
         except ProviderError as error:
-            await self._record_refund(refund.id, actor, lambda found, now: found.apply_outcome(False, error.message, now))
+            reason = error.message
+            await self._record_refund(refund, actor, lambda found, now: found.apply_outcome(False, reason, now))
             raise
         except ProviderOutcomeUnknown:
-            await self._record_refund(refund.id, actor, lambda found, now: _abandoned(found.abandon, now))
+            await self._record_refund(refund, actor, lambda found, now: _abandoned(found.abandon, now))
             raise
 
         def answered(found: Refund, now: datetime) -> bool:
@@ -102,7 +102,7 @@ class ProviderCalls:
                 return False
             return found.apply_outcome(result.status is RefundStatus.SUCCEEDED, result.failure_reason, now)
 
-        return await self._record_refund(refund.id, actor, answered)
+        return await self._record_refund(refund, actor, answered)
 
     async def _call(
         self,
@@ -116,19 +116,20 @@ class ProviderCalls:
         try:
             result = await call(self._gateways.get(payment.provider))
         except ProviderError as error:
+            reason = error.message
             refused = f"payment.{kind}_refused"
-            await self.record(payment.id, actor, lambda found, now: _refused(found, kind, error.message, now), refused)
+            await self.record(payment, actor, lambda found, now: _refused(found, kind, reason, now), refused)
             raise
         except ProviderOutcomeUnknown:
-            await self.record(payment.id, actor, lambda found, now: _abandoned(found.abandon_action, now))
+            await self.record(payment, actor, lambda found, now: _abandoned(found.abandon_action, now))
             raise
-        return await self.record(payment.id, actor, lambda found, now: apply(found, result, now), action)
+        return await self.record(payment, actor, lambda found, now: apply(found, result, now), action)
 
-    async def record(self, payment_id: UUID, actor: str, change: PaymentChange, action: str | None = None) -> Payment:
-        """Applies `change` to the locked payment and commits it with its audit entry and the
-        order's new status. The entry's action is `action`, or the payment's new status."""
+    async def record(self, known: Payment, actor: str, change: PaymentChange, action: str | None = None) -> Payment:
+        """Applies `change` to the payment, freshly locked, and commits it with its audit entry
+        and the order's new status. The entry's action is `action`, or the payment's new status."""
         async with self._uow() as uow:
-            order, payment = await lock_order_and_payment(uow, payment_id)
+            order, payment = await lock_order_and_payment(uow, known.id, known.order_id)
             await self.apply(uow, order, payment, actor, change, action)
             await uow.commit()
         return payment
@@ -157,14 +158,12 @@ class ProviderCalls:
         )
         await self._settlement(uow, order, actor)
 
-    async def _record_refund(self, refund_id: UUID, actor: str, change: Callable[[Refund, datetime], bool]) -> Refund:
+    async def _record_refund(self, known: Refund, actor: str, change: Callable[[Refund, datetime], bool]) -> Refund:
         async with self._uow() as uow:
-            found = await uow.refunds.get(refund_id)
-            if found is None:
-                raise NotFound(f"no refund {refund_id}")
-            order, payment = await lock_order_and_payment(uow, found.payment_id)
-            refund = await uow.refunds.get(refund_id, lock=True)
-            assert refund is not None  # refunds are never deleted
+            order, payment = await lock_order_and_payment(uow, known.payment_id, known.order_id)
+            refund = await uow.refunds.get(known.id, lock=True)
+            if refund is None:
+                raise NotFound(f"no refund {known.id}")
             await self.apply_refund(uow, order, payment, refund, actor, change)
             await uow.commit()
         return refund

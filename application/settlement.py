@@ -12,19 +12,24 @@ from domain.orders import Order
 from domain.payments import Payment
 
 
-async def lock_order_and_payment(uow: UnitOfWork, payment_id: UUID) -> tuple[Order, Payment]:
-    """Locks the payment's order first, then the payment.
+async def lock_order_and_payment(
+    uow: UnitOfWork, payment_id: UUID, order_id: UUID | None = None
+) -> tuple[Order, Payment]:
+    """Locks the payment's order first, then the payment. Pass `order_id` when it is known (it
+    never changes) to save looking it up.
 
     Every writer of payments takes the order's row first (checkout, capture, cancel, refunds,
     provider events), so they queue on one row in one order and never deadlock; products come
     last, as when an order is placed or cancelled.
     """
-    found = await uow.payments.get(payment_id)
-    if found is None:
-        raise NotFound(f"no payment {payment_id}")
-    order = await uow.orders.get(found.order_id, lock=True)
+    if order_id is None:
+        found = await uow.payments.get(payment_id)
+        if found is None:
+            raise NotFound(f"no payment {payment_id}")
+        order_id = found.order_id
+    order = await uow.orders.get(order_id, lock=True)
     payment = await uow.payments.get(payment_id, lock=True)
-    if order is None or payment is None:
+    if order is None or payment is None or payment.order_id != order_id:
         raise NotFound(f"no payment {payment_id}")
     return order, payment
 

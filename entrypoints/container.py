@@ -53,7 +53,7 @@ from application.use_cases.start_checkout import CheckoutPolicy, StartCheckout
 from application.use_cases.update_product import UpdateProduct
 from application.gateways import PaymentGateways
 from application.payment_events import PAYMENT_FACTS, ApplyPaymentEvent, ApplyRefundEvent, SurplusPayments
-from application.ports import PaymentEventReader, PaymentGateway
+from application.ports import PaymentEventReader
 from application.provider_calls import ProviderCalls
 from application.settlement import Settlement
 from application.webhook_handlers import WebhookHandlers

@@ -56,7 +56,7 @@ class RecoverProviderCalls:
         assert payment.action is not None  # claimed for its action
         try:
             if payment.action.kind is ActionKind.CREATE:
-                await self._calls.record(payment.id, RECOVERY_ACTOR, lambda p, now: p.apply_expired(now))
+                await self._calls.record(payment, RECOVERY_ACTOR, lambda p, now: p.apply_expired(now))
             elif payment.action.kind is ActionKind.CAPTURE:
                 await self._calls.capture(payment, RECOVERY_ACTOR)
             else:

@@ -116,23 +116,22 @@ async def test_a_capture_and_a_refund_each_send_a_fixed_number_of_statements_per
     #   SELECT payments FOR UPDATE; UPDATE payments (the pending action);
     #   INSERT audit_log (payment.capture_requested); COMMIT
     assert len(capture_intent) == 7, capture_intent
-    # ProviderCalls.record, committing the provider's answer:
-    #   BEGIN; SELECT payments (its order's id); SELECT orders FOR UPDATE; SELECT payments FOR UPDATE;
+    # ProviderCalls.record, committing the provider's answer (the order's id is known):
+    #   BEGIN; SELECT orders FOR UPDATE; SELECT payments FOR UPDATE;
     #   UPDATE payments (captured); INSERT audit_log (payment.captured);
     #   Settlement: SELECT payments (all of the order's); UPDATE orders;
     #   INSERT audit_log (order.completed); COMMIT
-    assert len(capture_result) == 10, capture_result
+    assert len(capture_result) == 9, capture_result
     # RefundPayment, committing the pending refund and its reservation (no idempotency key, so
     # no lookup by request key):
     #   BEGIN; SELECT payments (its order's id); SELECT orders FOR UPDATE; SELECT payments FOR UPDATE;
     #   UPDATE payments (amount_refund_pending); INSERT refunds; INSERT audit_log (refund.requested); COMMIT
     assert len(refund_intent) == 8, refund_intent
-    # ProviderCalls._record_refund, committing the provider's answer:
-    #   BEGIN; SELECT refunds (its payment's id); SELECT payments (its order's id);
-    #   SELECT orders FOR UPDATE; SELECT payments FOR UPDATE; SELECT refunds FOR UPDATE;
+    # ProviderCalls._record_refund, committing the provider's answer (payment and order ids known):
+    #   BEGIN; SELECT orders FOR UPDATE; SELECT payments FOR UPDATE; SELECT refunds FOR UPDATE;
     #   UPDATE refunds (succeeded); UPDATE payments (the reservation becomes refunded);
     #   INSERT audit_log (refund.succeeded);
     #   Settlement: SELECT payments (all of the order's); UPDATE orders;
     #   INSERT audit_log (order.partially_refunded); COMMIT
-    assert len(refund_result) == 13, refund_result
+    assert len(refund_result) == 11, refund_result
     assert "ROLLBACK" not in capture_intent + capture_result + refund_intent + refund_result
