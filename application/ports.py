@@ -136,6 +136,11 @@ class PaymentRepository(Protocol):
         """Persists everything but the ids, order, provider, currency and creation time."""
 
     @abstractmethod
+    async def list_open(self, provider: str, limit: int, after: tuple[datetime, UUID] | None = None) -> list[Payment]:
+        """The provider's payments created there and still pending or authorized, oldest first
+        by (created_at, id), strictly after `after`: what reconciliation asks the provider about."""
+
+    @abstractmethod
     async def claim_abandoned(self, now: datetime, limit: int) -> list[Payment]:
         """Payments whose action's lease ended at or before `now`, oldest lease first, locked
         until the unit of work ends, skipping those another unit of work holds."""

@@ -30,6 +30,7 @@ from domain.api_keys import ApiKey, ApiKeyScope
 from domain.errors import DomainError
 from domain.money import Money
 from domain.orders import OrderStatus
+from domain.payments import PROVIDERS
 from domain.webhooks import WebhookStatus
 from entrypoints.config import ConfigError, Settings
 from entrypoints.container import Container, Storage, build_container, close_container
@@ -588,6 +589,17 @@ def payments_refund(settings: Settings, payment_id: UUID, amount: int | None, re
     command = commands.RefundPayment(payment_id, ACTOR, amount, reason)
     refund = RefundOut.of(_execute(settings, lambda c: c.refund_payment()(command)))
     _emit(as_json, refund, _refund_line(refund))
+
+
+@main.command()
+@click.option("--provider", required=True, type=click.Choice(PROVIDERS))
+@json_option
+@click.pass_obj
+def reconcile(settings: Settings, provider: str, as_json: bool) -> None:
+    """Ask the provider where each open payment stands and record what Tessera missed."""
+    result = _execute(settings, lambda c: c.reconcile_payments()(provider))
+    _emit(as_json, {"checked": result.checked, "changed": result.changed},
+          f"checked {result.checked} open {provider} payments, {result.changed} changed")
 
 
 @main.group()

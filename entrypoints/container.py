@@ -43,6 +43,7 @@ from application.use_cases.list_webhook_events import ListWebhookEvents
 from application.use_cases.place_order import OrderPolicy, PlaceOrder
 from application.use_cases.process_webhooks import ProcessDueWebhooks
 from application.use_cases.purge_idempotency_keys import PurgeIdempotencyKeys
+from application.use_cases.reconcile_payments import ReconcilePayments
 from application.use_cases.record_webhook import RecordWebhook
 from application.use_cases.recover_provider_calls import RecoverProviderCalls
 from application.use_cases.refund_payment import RefundPayment
@@ -175,6 +176,7 @@ class Container(containers.DeclarativeContainer):
     get_refund = providers.Factory(GetRefund, uow)
     list_audit_entries = providers.Factory(ListAuditEntries, uow)
     recover_provider_calls = providers.Factory(RecoverProviderCalls, uow, clock, provider_calls)
+    reconcile_payments = providers.Factory(ReconcilePayments, uow, payment_gateways, provider_calls)
 
     webhook_verifiers = providers.Singleton(configured_webhook_verifiers, config.sandbox_webhook_secrets)
     webhook_event_readers = providers.Singleton(configured_event_readers, config.sandbox_webhook_secrets)

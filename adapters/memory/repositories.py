@@ -32,7 +32,7 @@ from domain.catalog import Product
 from domain.customers import Customer
 from domain.idempotency import IdempotencyRecord
 from domain.orders import Order, OrderStatus
-from domain.payments import Payment, Refund, RefundStatus
+from domain.payments import Payment, PaymentStatus, Refund, RefundStatus
 from domain.webhooks import WebhookEvent, WebhookStatus
 
 
@@ -195,8 +195,12 @@ def _pending_lease(refund: Refund) -> datetime | None:
     return refund.lease_until if refund.status is RefundStatus.PENDING else None
 
 
+_OPEN_STATUSES = (PaymentStatus.PENDING, PaymentStatus.AUTHORIZED)
+
+
 class InMemoryPaymentRepository(PaymentRepository):
     def __init__(self, store: InMemoryStore, journal: Journal) -> None:
+        self._store = store
         self._records = _ProviderRecords(store.payments, journal, lambda p: p.provider_payment_id, _action_lease)
 
     async def add(self, payment: Payment) -> None:
@@ -213,6 +217,17 @@ class InMemoryPaymentRepository(PaymentRepository):
 
     async def save(self, payment: Payment) -> None:
         self._records.put(payment)
+
+    async def list_open(self, provider: str, limit: int, after: tuple[datetime, UUID] | None = None) -> list[Payment]:
+        open_payments = sorted(
+            (
+                p for p in self._store.payments.values()
+                if p.provider == provider and p.status in _OPEN_STATUSES and p.provider_payment_id is not None
+                and (after is None or (p.created_at, p.id) > after)
+            ),
+            key=lambda p: (p.created_at, p.id),
+        )
+        return [detached(p) for p in open_payments[:limit]]
 
     async def claim_abandoned(self, now: datetime, limit: int) -> list[Payment]:
         return self._records.claim_abandoned(now, limit)

@@ -10,11 +10,24 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 from uuid import UUID
 
-from sqlalchemy import Column, ColumnElement, Insert, Select, Table, Update, bindparam, insert, literal_column, select, update
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    Insert,
+    Select,
+    Table,
+    Update,
+    bindparam,
+    insert,
+    literal_column,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -191,9 +204,30 @@ def _payment_state(payment: Payment) -> dict[str, Any]:
     }
 
 
+_OPEN_STATUSES = literal_column(f"'{PaymentStatus.PENDING.value}'"), literal_column(f"'{PaymentStatus.AUTHORIZED.value}'")
+_OPEN_PAYMENTS = (
+    select(payments)
+    .where(
+        payments.c.provider == bindparam("provider"),
+        payments.c.status.in_(_OPEN_STATUSES),
+        payments.c.provider_payment_id.is_not(None),
+        tuple_(payments.c.created_at, payments.c.id) > tuple_(bindparam("after_at"), bindparam("after_id")),
+    )
+    .order_by(payments.c.created_at, payments.c.id)
+    .limit(bindparam("limit"))
+)
+_BEFORE_ANY = (datetime.min.replace(tzinfo=UTC), UUID(int=0))
+
+
 class PgPaymentRepository(PaymentRepository):
     def __init__(self, connection: AsyncConnection) -> None:
         self._records = _ProviderRecords(connection, _PAYMENTS, payment_from_row, payment_values, payment_changes)
+        self._connection = connection
+
+    async def list_open(self, provider: str, limit: int, after: tuple[datetime, UUID] | None = None) -> list[Payment]:
+        after_at, after_id = after or _BEFORE_ANY
+        params = {"provider": provider, "limit": limit, "after_at": after_at, "after_id": after_id}
+        return [payment_from_row(row) for row in await self._connection.execute(_OPEN_PAYMENTS, params)]
 
     async def add(self, payment: Payment) -> None:
         await self._records.add(payment)

@@ -293,6 +293,14 @@ payments = Table(
     ),
     CheckConstraint("currency ~ '^[A-Z]{3}$'", name="currency_iso4217"),
     Index("ix_payments_order_id_created_at", "order_id", "created_at", "id"),
+    # Reconciliation walks a provider's open payments oldest first.
+    Index(
+        "ix_payments_open_provider_created_at",
+        "provider",
+        "created_at",
+        "id",
+        postgresql_where=text("(status = ANY (ARRAY['pending'::text, 'authorized'::text]))"),
+    ),
     # The recovery job claims abandoned actions oldest lease first; only payments with an
     # action are indexed. The WHERE is written as PostgreSQL prints it back (see the migration test).
     Index(

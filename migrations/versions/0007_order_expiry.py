@@ -1,6 +1,7 @@
 """Orders: an index over pending orders by expiry for the job that expires them, and the
 Idempotency-Key of the request that placed each (so a retry finds its order even when the
-stored response was lost).
+stored response was lost). Payments: an index over each provider's open payments, for
+reconciliation.
 
 Revision ID: 0007
 Revises: 0006
@@ -23,6 +24,12 @@ def upgrade() -> None:
     op.add_column("orders", sa.Column("request_key", sa.Text(), nullable=True))
     op.create_unique_constraint(op.f("uq_orders_request_key"), "orders", ["request_key"])
     op.create_index(
+        "ix_payments_open_provider_created_at",
+        "payments",
+        ["provider", "created_at", "id"],
+        postgresql_where=sa.text("status IN ('pending', 'authorized')"),
+    )
+    op.create_index(
         "ix_orders_pending_expires_at",
         "orders",
         ["expires_at", "id"],
@@ -32,5 +39,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index("ix_orders_pending_expires_at", table_name="orders")
+    op.drop_index("ix_payments_open_provider_created_at", table_name="payments")
     op.drop_constraint(op.f("uq_orders_request_key"), "orders", type_="unique")
     op.drop_column("orders", "request_key")

@@ -181,3 +181,22 @@ async def test_a_second_lock_on_a_payment_waits_until_the_first_commits(
         await first.payments.save(locked)
         await first.commit()
     assert await second == payment.amount - 1000
+
+
+async def test_a_providers_open_payments_are_listed_oldest_first(uow_factory: UnitOfWorkFactory) -> None:
+    order, = await placed_orders(uow_factory, 1)
+    newer = a_payment(order, at=T0 + timedelta(minutes=2))
+    newer.apply_created("pay_newer", None, None, T0)
+    authorized = a_payment(order, at=T0 + timedelta(minutes=1))
+    authorized.apply_created("pay_authorized", None, None, T0)
+    authorized.apply_authorized(100, T0)
+    never_created = a_payment(order, at=T0)
+    other_provider = a_payment(order, provider="paypal")
+    other_provider.apply_created("pay_paypal", None, None, T0)
+    settled = a_captured_payment(order)
+    await recorded(uow_factory, newer, authorized, never_created, other_provider, settled)
+    async with uow_factory() as uow:
+        assert [p.id for p in await uow.payments.list_open("sandbox", 10)] == [authorized.id, newer.id]
+        assert [p.id for p in await uow.payments.list_open("sandbox", 1)] == [authorized.id]
+        after = (authorized.created_at, authorized.id)
+        assert [p.id for p in await uow.payments.list_open("sandbox", 10, after)] == [newer.id]

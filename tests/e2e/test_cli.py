@@ -148,6 +148,9 @@ def test_payments_from_the_command_line(tessera: Tessera, clean_database: str, t
 
     shown = json.loads(_ok(tessera("payments", "show", payment_id, "--json", **env)).stdout)
     assert (shown["status"], shown["amount"]) == ("authorized", 10000)
+    reconciled = json.loads(_ok(tessera("reconcile", "--provider", "sandbox", "--json", **env)).stdout)
+    assert reconciled == {"checked": 1, "changed": 0}  # the provider agrees: authorized
+    _failed(tessera("reconcile", "--provider", "stripe", **env), 6, "error: provider_not_configured:")
     captured = _ok(tessera("payments", "capture", payment_id, "--amount", "6000", **env)).stdout
     assert "captured" in captured and "60.00 USD" in captured
     _failed(tessera("payments", "capture", payment_id, **env), 4, "error: invalid_state:")

@@ -7,7 +7,7 @@ import asyncio
 
 import pytest
 
-from application.commands import CancelOrder, CancelPayment, CapturePayment, RefundPayment, StartCheckout
+from application.commands import CancelOrder, CancelPayment, CapturePayment, ListAuditEntries, RefundPayment, StartCheckout
 from application.errors import ProviderError, ProviderNotConfigured, ProviderOutcomeUnknown
 from domain.errors import InvalidState, ValidationFailed
 from domain.orders import OrderStatus
@@ -341,3 +341,22 @@ async def test_a_second_payment_of_a_paid_order_is_given_back(shop: Shop) -> Non
     assert (await shop.payment(first.id)).status is PaymentStatus.CAPTURED
     details = await shop.container.get_order()(order_id)
     assert [r.reason for r in details.refunds] == ["the order was already paid by another payment"]
+
+
+async def test_reconciliation_records_what_lost_webhooks_never_said(shop: Shop) -> None:
+    captured = await shop.checkout(await shop.order())
+    authorized = await shop.checkout(await shop.order(), "manual")
+    untouched = await shop.checkout(await shop.order())
+    shop.provider.approve(captured.provider_payment_id)  # type: ignore[arg-type]
+    shop.provider.approve(authorized.provider_payment_id)  # type: ignore[arg-type]
+    # No webhook arrives: Tessera still thinks all three are pending.
+    result = await shop.container.reconcile_payments()("sandbox", batch_size=2)
+    assert (result.checked, result.changed) == (3, 2)
+    assert (await shop.payment(captured.id)).status is PaymentStatus.CAPTURED
+    assert (await shop.payment(authorized.id)).status is PaymentStatus.AUTHORIZED
+    assert (await shop.payment(untouched.id)).status is PaymentStatus.PENDING
+    assert await shop.order_status(captured.order_id) is OrderStatus.COMPLETED
+    assert "system:reconcile" in {e.actor for e in (await shop.container.list_audit_entries()(
+        ListAuditEntries(limit=100, entity_id=captured.id))).items}
+    again = await shop.container.reconcile_payments()("sandbox")
+    assert (again.checked, again.changed) == (2, 0)  # the authorized and the untouched one are still open
