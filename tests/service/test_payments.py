@@ -7,11 +7,20 @@ import asyncio
 
 import pytest
 
-from application.commands import CancelOrder, CancelPayment, CapturePayment, ListAuditEntries, RefundPayment, StartCheckout
+from application.commands import (
+    CancelOrder,
+    CancelPayment,
+    CapturePayment,
+    ListAuditEntries,
+    ListWebhookEvents,
+    RefundPayment,
+    StartCheckout,
+)
 from application.errors import ProviderError, ProviderNotConfigured, ProviderOutcomeUnknown
 from domain.errors import InvalidState, ValidationFailed
 from domain.orders import OrderStatus
 from domain.payments import ACTION_LEASE, AmountExceedsRefundable, Payment, PaymentStatus, RefundStatus
+from domain.webhooks import WebhookStatus
 from tests.shop import ACTOR, Shop, open_shop
 
 @pytest.fixture
@@ -360,3 +369,22 @@ async def test_reconciliation_records_what_lost_webhooks_never_said(shop: Shop) 
         ListAuditEntries(limit=100, entity_id=captured.id))).items}
     again = await shop.container.reconcile_payments()("sandbox")
     assert (again.checked, again.changed) == (2, 0)  # the authorized and the untouched one are still open
+
+
+async def test_a_refund_event_before_the_refunds_answer_is_recorded_counts_once(shop: Shop) -> None:
+    """The provider's refund.succeeded can overtake the answer that tells Tessera the refund's
+    provider id; it must not be taken for a second refund made at the provider."""
+    payment = await shop.checkout(await shop.order())
+    await shop.approve(payment)
+    shop.provider.faults["refund"] = "timeout"
+    with pytest.raises(ProviderOutcomeUnknown):
+        await shop.container.refund_payment()(RefundPayment(payment.id, ACTOR, 4000))
+    await shop.deliver("refund.succeeded", payment, 4000, "fake_re_1")  # unknown id yet: retried later
+    assert await shop.container.recover_provider_calls()(10) == 1  # the answer: fake_re_1, succeeded
+    shop.clock.advance(hours=1)
+    await shop.container.process_webhooks()(100)
+    details = await shop.container.get_order()(payment.order_id)
+    assert [(r.provider_refund_id, r.amount, r.status) for r in details.refunds] == [("fake_re_1", 4000, RefundStatus.SUCCEEDED)]
+    assert (await shop.payment(payment.id)).amount_refunded == 4000
+    events = await shop.container.list_webhook_events()(ListWebhookEvents(limit=10, type="refund.succeeded"))
+    assert [(e.status, e.attempts) for e in events.items] == [(WebhookStatus.PROCESSED, 2)]
