@@ -49,12 +49,16 @@ async def _locked_payment(uow: UnitOfWork, event: WebhookEvent, facts: PaymentEv
     return await lock_order_and_payment(uow, found.id)
 
 
+ALREADY_PAID = "the order was already paid by another payment"
+
+
 class SurplusPayments:
     """Money an order does not need goes back: money that arrives after the order was
     cancelled (by request or expiry), or a second payment of an order another payment already
     covers (a buyer who paid in two tabs, with two providers).
 
-    Rules: a surplus authorization is voided and a surplus capture refunded in full, each
+    Rules: a capture wins over an authorization, and the first of two authorizations stays; a
+    surplus authorization is voided and a surplus capture refunded in full, each
     recorded as an intent whose lease has already ended, so the recovery job makes the provider
     call (never the webhook handler, which holds a transaction); the order keeps its status.
     """
@@ -65,36 +69,38 @@ class SurplusPayments:
         self._audit = audit
 
     async def give_back(self, uow: UnitOfWork, order: Order, payment: Payment, actor: str) -> None:
+        """Call after `payment` changed: gives it back if the order does not need it, and voids
+        an authorization of the order that a capture has just made surplus."""
+        if payment.status is not PaymentStatus.AUTHORIZED and payment.status not in CAPTURED_STATUSES:
+            return
+        if order.status is OrderStatus.CANCELLED:
+            await self._return(uow, payment, actor, "paid after the order was cancelled")
+            return
+        others = [p for p in await uow.payments.list_for_order(order.id) if p.id != payment.id]
+        if any(p.status in CAPTURED_STATUSES for p in others):
+            await self._return(uow, payment, actor, ALREADY_PAID)
+        elif payment.status in CAPTURED_STATUSES:
+            for authorized in (p for p in others if p.status is PaymentStatus.AUTHORIZED):
+                await self._return(uow, authorized, actor, ALREADY_PAID)
+        elif any(p.status is PaymentStatus.AUTHORIZED for p in others):
+            await self._return(uow, payment, actor, ALREADY_PAID)  # the first authorization stays
+
+    async def _return(self, uow: UnitOfWork, payment: Payment, actor: str, reason: str) -> None:
         if payment.action is not None:
-            return
-        reason = await self._surplus(uow, order, payment)
-        if reason is None:
-            return
+            return  # a capture or void of it is under way; it settles the question
         now = self._clock.now()
         if payment.status is PaymentStatus.AUTHORIZED:
             payment.request_cancel(now)
             payment.abandon_action(now)
             await uow.payments.save(payment)
             await uow.audit.append(self._entry("payment", payment.id, "payment.cancel_requested", actor, payment, None, reason))
-        elif payment.status in CAPTURED_STATUSES and payment.refundable > 0 and payment.amount_refund_pending == 0:
+        elif payment.refundable > 0 and payment.amount_refund_pending == 0:
             amount = payment.reserve_refund(None, now)
             refund = Refund.request(id=self._ids.new_id(), payment=payment, amount=amount, reason=reason, now=now)
             refund.abandon(now)
             await uow.payments.save(payment)
             await uow.refunds.add(refund)
             await uow.audit.append(self._entry("refund", refund.id, "refund.requested", actor, payment, amount, reason))
-
-    async def _surplus(self, uow: UnitOfWork, order: Order, payment: Payment) -> str | None:
-        if payment.status is not PaymentStatus.AUTHORIZED and payment.status not in CAPTURED_STATUSES:
-            return None
-        if order.status is OrderStatus.CANCELLED:
-            return "paid after the order was cancelled"
-        earlier = [
-            p for p in await uow.payments.list_for_order(order.id)
-            if p.id != payment.id and (p.status is PaymentStatus.AUTHORIZED or p.status in CAPTURED_STATUSES)
-            and (p.created_at, p.id) < (payment.created_at, payment.id)
-        ]
-        return "the order was already paid by another payment" if earlier else None
 
     def _entry(
         self, entity_type: str, entity_id: UUID, action: str, actor: str, payment: Payment, amount: int | None, reason: str

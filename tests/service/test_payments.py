@@ -388,3 +388,16 @@ async def test_a_refund_event_before_the_refunds_answer_is_recorded_counts_once(
     assert (await shop.payment(payment.id)).amount_refunded == 4000
     events = await shop.container.list_webhook_events()(ListWebhookEvents(limit=10, type="refund.succeeded"))
     assert [(e.status, e.attempts) for e in events.items] == [(WebhookStatus.PROCESSED, 2)]
+
+
+async def test_a_capture_makes_another_payments_authorization_surplus(shop: Shop) -> None:
+    order_id = await shop.order()
+    held = await shop.checkout(order_id, "manual")
+    paid = (await shop.container.start_checkout()(StartCheckout(order_id, "paypal", ACTOR))).payment
+    await shop.approve(held)
+    assert await shop.order_status(order_id) is OrderStatus.PROCESSING
+    await shop.approve(paid)  # opened in another tab before the first was approved
+    assert await shop.container.recover_provider_calls()(10) == 1
+    assert (await shop.payment(held.id)).status is PaymentStatus.CANCELED
+    assert (await shop.payment(paid.id)).status is PaymentStatus.CAPTURED
+    assert await shop.order_status(order_id) is OrderStatus.COMPLETED
