@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from uuid import UUID
@@ -11,7 +12,7 @@ from domain.catalog import Product
 from domain.customers import clean_optional, normalise_email
 from domain.errors import CurrencyMismatch, InvalidState, ValidationFailed
 from domain.money import Money
-from domain.payments import ActionKind, Payment, PaymentStatus
+from domain.payments import CAPTURED_STATUSES, ActionKind, Payment, PaymentStatus
 
 MAX_LINES = 100
 MAX_QUANTITY_PER_LINE = 1000
@@ -167,10 +168,19 @@ class Order:
             quantities[line.sku] = quantities.get(line.sku, 0) + line.quantity
         return quantities
 
-    def cancel(self, now: datetime) -> OrderStatus:
-        """Cancels an unpaid order; the caller releases its capacity. Returns the old status."""
-        if self.status is not OrderStatus.PENDING:
-            raise InvalidState(f"order {self.number} is {self.status}; only a pending order can be cancelled")
+    def cancel(self, now: datetime, payments: Sequence[Payment] = ()) -> OrderStatus:
+        """Cancels an order nobody has paid yet; the caller releases its capacity and voids its
+        authorizations. Returns the old status.
+
+        An authorization does not stop it (it is voided), a capture does (refund it instead),
+        and so does a capture whose outcome is not known yet.
+        """
+        if any(p.status in CAPTURED_STATUSES for p in payments):
+            raise InvalidState(f"order {self.number} has a captured payment; refund it instead")
+        if self.status not in (OrderStatus.PENDING, OrderStatus.PROCESSING):
+            raise InvalidState(f"order {self.number} is {self.status}; only an unpaid order can be cancelled")
+        if any(p.action is not None and p.action.kind is ActionKind.CAPTURE for p in payments):
+            raise InvalidState(f"a payment of order {self.number} is being captured; try again shortly")
         previous = self.status
         self.status = OrderStatus.CANCELLED
         self.updated_at = now

@@ -6,16 +6,19 @@ from application.errors import NotFound
 from application.ports import Clock, UnitOfWorkFactory
 from application.settlement import release_places
 from application.views import OrderDetails
+from domain.payments import PaymentStatus
 
 
 class CancelOrder:
     """Cancels an unpaid order and gives its units back to the catalog.
 
-    Rules: only a pending order can be cancelled; the order row is locked first, then its
-    products in sku order (the same order as placement takes them), so a cancel racing a
-    payment or another cancel sees one winner; the release and the audit entry commit together.
-    A checkout still open at the provider is left to expire there; should the buyer pay it
-    anyway, the money is given back (see the payment event handlers).
+    Rules: an order with a captured payment (or a capture under way) cannot be cancelled:
+    refund it instead; its authorizations are voided (an intent the recovery job carries out
+    at the provider within a worker step); the order row is locked first, then its payments,
+    then its products in sku order (the order every writer takes them in), so a cancel racing a
+    payment or another cancel sees one winner; the release, the voids and the audit entries
+    commit together. A checkout still open at the provider is left to expire there; should the
+    buyer pay it anyway, the money is given back (see the payment event handlers).
     """
 
     def __init__(self, uow: UnitOfWorkFactory, clock: Clock, audit: AuditRecorder) -> None:
@@ -29,9 +32,26 @@ class CancelOrder:
             order = await uow.orders.get(cmd.order_id, lock=True)
             if order is None:
                 raise NotFound(f"no order {cmd.order_id}")
-            previous = order.cancel(now)
+            payments = await uow.payments.list_for_order(order.id)
+            previous = order.cancel(now, payments)
             quantities = await release_places(uow, order, now)
             await uow.orders.save(order)
+            for authorized in (p for p in payments if p.status is PaymentStatus.AUTHORIZED and p.action is None):
+                authorized.request_cancel(now)
+                authorized.abandon_action(now)  # due for the recovery job at once
+                await uow.payments.save(authorized)
+                await uow.audit.append(
+                    self._audit.entry(
+                        entity_type="payment",
+                        entity_id=authorized.id,
+                        action="payment.cancel_requested",
+                        actor=cmd.actor,
+                        from_status=authorized.status,
+                        to_status=authorized.status,
+                        currency=authorized.currency,
+                        details={"reason": "the order was cancelled"},
+                    )
+                )
             await uow.audit.append(
                 self._audit.entry(
                     entity_type="order",

@@ -271,3 +271,15 @@ async def test_a_retried_refund_whose_answer_was_lost_refunds_once(api: httpx.As
     assert (retried.status_code, retried.json()["id"]) == (201, first.json()["id"])
     assert "idempotent-replayed" not in retried.headers
     assert (await api.get(f"/v1/payments/{payment['id']}")).json()["amount_refunded"] == 2500
+
+
+async def test_cancelling_an_authorized_order_voids_it_at_the_provider(api: httpx.AsyncClient) -> None:
+    placed = await place(api)
+    payment = await checkout(api, placed["id"], "manual")
+    await approved(api, payment, "authorized")
+    cancelled = await api.post(f"/v1/orders/{placed['id']}/cancel")
+    assert (cancelled.status_code, cancelled.json()["status"]) == (200, "cancelled")
+    await payment_when(api, payment["id"], "canceled")  # voided by the worker's recovery step
+    assert (await provider_side(api, payment))["status"] == "canceled"
+    paid = await captured_payment(api)
+    assert_problem(await api.post(f"/v1/orders/{paid['order_id']}/cancel"), 409, "invalid_state")

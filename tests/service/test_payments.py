@@ -401,3 +401,30 @@ async def test_a_capture_makes_another_payments_authorization_surplus(shop: Shop
     assert (await shop.payment(held.id)).status is PaymentStatus.CANCELED
     assert (await shop.payment(paid.id)).status is PaymentStatus.CAPTURED
     assert await shop.order_status(order_id) is OrderStatus.COMPLETED
+
+
+async def test_cancelling_an_authorized_order_voids_the_authorization(shop: Shop) -> None:
+    order_id = await shop.order(3)
+    payment = await shop.checkout(order_id, "manual")
+    await shop.approve(payment)
+    cancelled = await shop.container.cancel_order()(CancelOrder(order_id, ACTOR))
+    assert cancelled.order.status is OrderStatus.CANCELLED
+    assert (await shop.container.get_product()("day-pass")).sold == 0
+    assert await shop.container.recover_provider_calls()(10) == 1
+    assert (await shop.payment(payment.id)).status is PaymentStatus.CANCELED
+    assert shop.provider.effects["cancel"] == 1
+
+
+async def test_an_order_with_a_capture_cannot_be_cancelled(shop: Shop) -> None:
+    paid = await shop.order()
+    await shop.approve(await shop.checkout(paid))
+    with pytest.raises(InvalidState, match="refund it instead"):
+        await shop.container.cancel_order()(CancelOrder(paid, ACTOR))
+    capturing = await shop.order()
+    payment = await shop.checkout(capturing, "manual")
+    await shop.approve(payment)
+    shop.provider.faults["capture"] = "timeout"
+    with pytest.raises(ProviderOutcomeUnknown):
+        await shop.container.capture_payment()(CapturePayment(payment.id, ACTOR))
+    with pytest.raises(InvalidState, match="being captured"):
+        await shop.container.cancel_order()(CancelOrder(capturing, ACTOR))
