@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import logging
 import signal
 import socket
@@ -20,7 +21,6 @@ from uuid import UUID
 import click
 import msgspec
 import uvicorn
-from litestar import Litestar
 
 from adapters.postgres import migrator
 from adapters.postgres.embedded import start_embedded, stop_embedded
@@ -35,7 +35,6 @@ from domain.webhooks import WebhookStatus
 from entrypoints.config import ConfigError, Settings
 from entrypoints.container import Container, Storage, build_container, close_container
 from entrypoints.demo import DemoFailed, Journey, journey_text, sell_one_pass, served
-from entrypoints.http import create_app
 from entrypoints.http.schemas import (
     OrderListOut,
     OrderOut,
@@ -50,7 +49,8 @@ from entrypoints.http.schemas import (
 )
 from entrypoints.http.webhooks import WebhookEventListOut, WebhookEventOut
 from entrypoints.logs import configure_logging
-from entrypoints.worker import Runner, run_alongside, run_until_signalled
+from entrypoints.serving import serving_app, worker_process_environment
+from entrypoints.worker import run_until_signalled
 
 T = TypeVar("T")
 ACTOR = "cli"
@@ -140,9 +140,13 @@ def _raise_stop(signum: int, frame: FrameType | None) -> None:
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--memory", is_flag=True, help="In-memory storage: nothing is kept.")
 @click.option("--no-worker", is_flag=True, help="Do not process webhook events here (run `tessera worker`).")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="HTTP processes sharing the port (PostgreSQL only).")
 @click.pass_obj
-def serve(settings: Settings, host: str, port: int, memory: bool, no_worker: bool) -> None:
+def serve(settings: Settings, host: str, port: int, memory: bool, no_worker: bool, workers: int) -> None:
     """Serve the HTTP API (embedded PostgreSQL when no database is configured)."""
+    if memory and workers > 1:
+        raise click.UsageError("--workers needs PostgreSQL: processes cannot share in-memory state")
     configure_logging(settings.log_format)
     for stop_signal in (signal.SIGINT, signal.SIGTERM):
         signal.signal(stop_signal, _raise_stop)
@@ -151,24 +155,18 @@ def serve(settings: Settings, host: str, port: int, memory: bool, no_worker: boo
         with _storage(settings, memory, migrate=True) as (storage, url, where):
             container = build_container(settings, storage, url)
             _print_initial_keys(asyncio.run(_bootstrap_keys(container)))
-            click.echo(f"Tessera listening on http://{host}:{port} (database: {where})")
-            uvicorn.run(_serving_app(container, worker=not no_worker), host=host, port=port, log_config=None,
-                        access_log=False)
+            processes = f", {workers} processes" if workers > 1 else ""
+            click.echo(f"Tessera listening on http://{host}:{port} (database: {where}{processes})")
+            if workers == 1:
+                uvicorn.run(serving_app(container, worker=not no_worker), host=host, port=port, log_config=None,
+                            access_log=False)
+            else:
+                # Each process builds its own app: uvicorn imports the factory there.
+                os.environ.update(worker_process_environment(settings, url or "", worker=not no_worker))
+                uvicorn.run("entrypoints.serving:worker_process_app", factory=True, workers=workers, host=host,
+                            port=port, log_config=None, access_log=False)
     except _Stop:
         pass
-
-
-def _serving_app(container: Container, *, worker: bool) -> Litestar:
-    """The app with its background loops: the webhook worker unless it runs elsewhere, and the
-    sandbox provider's webhook sender, which belongs to the provider living in this process."""
-    app = create_app(container)
-    loops: list[Runner] = [container.worker()] if worker else []
-    if "sandbox" in container.payment_gateways().offered:
-        sender = container.sandbox_sender()
-        loops.append(sender)
-        app.on_shutdown.append(sender.aclose)
-    run_alongside(app, *loops)
-    return app
 
 
 async def _bootstrap_keys(container: Container, actor: str = SERVE_ACTOR) -> list[IssuedApiKey]:
@@ -231,7 +229,7 @@ def demo(settings: Settings, memory: bool, port: int, as_json: bool) -> None:
 async def _demo_sale(container: Container, listener: socket.socket, base_url: str) -> Journey:
     """The app served exactly as `serve` runs it, worker and sandbox sender alongside."""
     try:
-        async with _demo_key(container) as secret, served(_serving_app(container, worker=True), listener):
+        async with _demo_key(container) as secret, served(serving_app(container, worker=True), listener):
             return await sell_one_pass(base_url, secret)
     finally:
         # The app's shutdown released the database already, unless it never started.

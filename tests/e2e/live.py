@@ -14,7 +14,7 @@ import httpx
 import pytest
 import uvicorn
 
-from entrypoints.cli import _serving_app
+from entrypoints.serving import serving_app
 from entrypoints.config import Settings
 from entrypoints.container import Container, build_container
 from tests.support import issue_key
@@ -37,7 +37,7 @@ async def live_tessera(database_url: str | None, *, expected_5xx: frozenset[int]
     settings = Settings(sandbox_webhook_secret=SANDBOX_SECRET).serving("127.0.0.1", port, keep=False)
     container: Container = build_container(settings, "memory" if database_url is None else "postgres", database_url)
     key = await issue_key(container, "admin")
-    server = uvicorn.Server(uvicorn.Config(_serving_app(container, worker=True), host="127.0.0.1", port=port,
+    server = uvicorn.Server(uvicorn.Config(serving_app(container, worker=True), host="127.0.0.1", port=port,
                                            log_config=None, access_log=False, lifespan="on"))
     serving = asyncio.create_task(server.serve())
     while not server.started:

@@ -179,3 +179,7 @@ async def _authorized_payment(settings: Settings, database_url: str) -> str:
         return str(checkout.payment.id)
     finally:
         await close_container(container)
+
+
+def test_several_processes_need_postgresql(tessera: Tessera) -> None:
+    _failed(tessera("serve", "--memory", "--workers", "2"), 2, "error: usage: --workers needs PostgreSQL")

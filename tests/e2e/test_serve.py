@@ -28,13 +28,13 @@ def _free_port() -> int:
 
 
 @contextmanager
-def _serving(data_dir: Path, log: Path, stop_signal: signal.Signals) -> Iterator[httpx.Client]:
+def _serving(data_dir: Path, log: Path, stop_signal: signal.Signals, *options: str) -> Iterator[httpx.Client]:
     """Starts `tessera serve`, waits until ready, and on the way out stops it with `stop_signal`,
     requiring a clean exit."""
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("TESSERA_")} | {"TESSERA_DATA_DIR": str(data_dir)}
     with log.open("ab") as output:
-        process = subprocess.Popen(["uv", "run", "tessera", "serve", "--port", str(port)], env=env,
+        process = subprocess.Popen(["uv", "run", "tessera", "serve", "--port", str(port), *options], env=env,
                                    stdout=output, stderr=subprocess.STDOUT)
     try:
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
@@ -87,3 +87,16 @@ def test_serve_keeps_orders_across_restarts(tmp_path: Path) -> None:
         assert api.get("/v1/products/day-pass").json()["sold"] == 2
     assert not (data_dir / "postgres" / "postmaster.pid").exists()
     assert log.read_text().count("API key (") == 2, "the second start printed keys again"
+
+
+def test_serve_with_two_processes_shares_one_database(tmp_path: Path) -> None:
+    data_dir, log = tmp_path / "data", tmp_path / "serve.log"
+    with _serving(data_dir, log, signal.SIGINT, "--workers", "2") as api:
+        assert api.post("/v1/products", json=product("day-pass", capacity=10)).status_code == 201
+        # New connections land on either process; every order sees the one database.
+        placed = [api.post("/v1/orders", json=order(("day-pass", 1)), headers={"Connection": "close"}) for _ in range(6)]
+        assert [p.status_code for p in placed] == [201] * 6
+        assert api.get("/v1/products/day-pass").json()["sold"] == 6
+    text = log.read_text()
+    assert "2 processes" in text and len(set(re.findall(r"Started server process \[(\d+)\]", text))) == 2
+    assert not (data_dir / "postgres" / "postmaster.pid").exists(), "the embedded PostgreSQL is still running"

@@ -58,13 +58,14 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def served(database_url: str, extra_env: Mapping[str, str] | None = None) -> Iterator[str]:
-    """`tessera serve` in a child process on a free port (with `extra_env`); yields its base URL."""
+def served(database_url: str, extra_env: Mapping[str, str] | None = None, workers: int = 1) -> Iterator[str]:
+    """`tessera serve --workers N` in a child process on a free port (with `extra_env`); yields
+    its base URL."""
     port = free_port()
     env = {**os.environ, "TESSERA_DATABASE_URL": database_url, "TESSERA_LOG_FORMAT": "json", **(extra_env or {})}
     tessera = Path(sys.executable).parent / "tessera"
     proc = subprocess.Popen(
-        [str(tessera), "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        [str(tessera), "serve", "--port", str(port), "--workers", str(workers)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     base = f"http://127.0.0.1:{port}"
     try:

@@ -60,7 +60,7 @@ async def count_round_trips(url: str) -> Counter[str]:
     return trips
 
 
-async def main(requests: int, concurrency: int, runs: int) -> None:
+async def main(requests: int, concurrency: int, runs: int, workers: int) -> None:
     async with fresh_database() as url:
         trips = await count_round_trips(url)
         print(f"round trips for one place-order (warm): {sum(trips.values())} -> {dict(trips)}")
@@ -69,7 +69,7 @@ async def main(requests: int, concurrency: int, runs: int) -> None:
         async def place(total: int) -> LoadResult:
             return await run_load(base, "POST", "/v1/orders", order_body, total, concurrency, lambda *_: authorization)
 
-        with served(url) as base:
+        with served(url, workers=workers) as base:
             ceiling = await run_load(base, "GET", "/health/live", lambda _: b"", requests, concurrency)
             await place(min(200, requests))  # warm-up
             results = [await place(requests) for _ in range(runs)]
@@ -77,9 +77,10 @@ async def main(requests: int, concurrency: int, runs: int) -> None:
     if refused:
         raise SystemExit(f"not every order was placed ({dict(refused)}): the figures would not describe placing orders")
     print(f"GET /health/live (the HTTP stack's ceiling): {ceiling.requests_per_second:.0f} requests/second")
-    print(summarise(f"POST /v1/orders, {requests} requests x {runs} runs, {concurrency} concurrent connections", results))
+    print(summarise(f"POST /v1/orders, {requests} requests x {runs} runs, {concurrency} concurrent connections, "
+                    f"{workers} server process{'es' if workers > 1 else ''}", results))
     print("reproduce: uv run python -m tests.perf.bench_place_order "
-          f"--requests {requests} --concurrency {concurrency} --runs {runs}")
+          f"--requests {requests} --concurrency {concurrency} --runs {runs} --workers {workers}")
 
 
 if __name__ == "__main__":
@@ -87,5 +88,6 @@ if __name__ == "__main__":
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--workers", type=int, default=1, help="tessera serve --workers N")
     args = parser.parse_args()
-    asyncio.run(main(args.requests, args.concurrency, args.runs))
+    asyncio.run(main(args.requests, args.concurrency, args.runs, args.workers))
