@@ -4,12 +4,16 @@ one-shot faults, and a count of every effect that really happened."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
+from typing import TypeVar
 
 from application.errors import ProviderError, ProviderOutcomeUnknown
 from application.ports import PaymentGateway, PaymentRequest, ProviderPayment, ProviderRefund
 from domain.money import Money
 from domain.payments import CaptureMethod, PaymentStatus, RefundStatus
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -84,7 +88,7 @@ class ScriptedGateway(PaymentGateway):
         payment.state = replace(payment.state, **changes)  # type: ignore[arg-type]
         return payment.state
 
-    async def _once(self, operation: str, key: str, effect):  # noqa: ANN001, ANN202
+    async def _once(self, operation: str, key: str, effect: Callable[[], Awaitable[T]]) -> T:
         fault = self.faults.pop(operation, None)
         if fault == "decline":
             raise ProviderError(f"{operation} declined by the fake provider")
@@ -93,4 +97,4 @@ class ScriptedGateway(PaymentGateway):
             self.effects[operation] += 1
         if fault == "timeout":
             raise ProviderOutcomeUnknown(f"{operation} timed out (it happened)")
-        return self.answers[key]
+        return self.answers[key]  # type: ignore[return-value]

@@ -428,3 +428,15 @@ async def test_an_order_with_a_capture_cannot_be_cancelled(shop: Shop) -> None:
         await shop.container.capture_payment()(CapturePayment(payment.id, ACTOR))
     with pytest.raises(InvalidState, match="being captured"):
         await shop.container.cancel_order()(CancelOrder(capturing, ACTOR))
+
+
+async def test_an_order_fails_after_five_declined_payments_and_gives_its_places_back(shop: Shop) -> None:
+    order_id = await shop.order(3)
+    for attempt in range(1, 6):
+        payment = await shop.checkout(order_id)
+        await shop.deliver("payment.failed", payment, payment.amount)
+        expected = OrderStatus.FAILED if attempt == 5 else OrderStatus.PENDING
+        assert await shop.order_status(order_id) is expected
+    assert (await shop.container.get_product()("day-pass")).sold == 0
+    with pytest.raises(InvalidState):
+        await shop.checkout(order_id)
