@@ -11,13 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from uuid import UUID
 
 from application.auditing import AuditRecorder
 from application.ports import Clock, IdGenerator, PaymentEventFacts, PaymentEventReader, UnitOfWork, WebhookHandler
 from application.provider_calls import ProviderCalls
-from application.settlement import Settlement, lock_order_and_payment
-from domain.audit import AuditEntry
+from application.settlement import Settlement, add_refund_request, lock_order_and_payment, void_later
 from domain.orders import Order, OrderStatus
 from domain.payments import CAPTURED_STATUSES, Payment, PaymentStatus, Refund
 from domain.webhooks import WebhookEvent
@@ -46,7 +44,7 @@ async def _locked_payment(uow: UnitOfWork, event: WebhookEvent, facts: PaymentEv
     found = await uow.payments.get_by_provider_id(event.provider, facts.provider_payment_id)
     if found is None:
         raise EventNotApplicableYet(f"no payment {facts.provider_payment_id} of {event.provider} is recorded yet")
-    return await lock_order_and_payment(uow, found.id)
+    return await lock_order_and_payment(uow, found.id, found.order_id)
 
 
 ALREADY_PAID = "the order was already paid by another payment"
@@ -90,25 +88,12 @@ class SurplusPayments:
             return  # a capture or void of it is under way; it settles the question
         now = self._clock.now()
         if payment.status is PaymentStatus.AUTHORIZED:
-            payment.request_cancel(now)
-            payment.abandon_action(now)
-            await uow.payments.save(payment)
-            await uow.audit.append(self._entry("payment", payment.id, "payment.cancel_requested", actor, payment, None, reason))
+            await void_later(uow, self._audit, payment, actor, reason, now)
         elif payment.refundable > 0 and payment.amount_refund_pending == 0:
             amount = payment.reserve_refund(None, now)
             refund = Refund.request(id=self._ids.new_id(), payment=payment, amount=amount, reason=reason, now=now)
-            refund.abandon(now)
-            await uow.payments.save(payment)
-            await uow.refunds.add(refund)
-            await uow.audit.append(self._entry("refund", refund.id, "refund.requested", actor, payment, amount, reason))
-
-    def _entry(
-        self, entity_type: str, entity_id: UUID, action: str, actor: str, payment: Payment, amount: int | None, reason: str
-    ) -> AuditEntry:
-        return self._audit.entry(
-            entity_type=entity_type, entity_id=entity_id, action=action, actor=actor, amount=amount,
-            currency=payment.currency, details={"payment_id": str(payment.id), "reason": reason},
-        )
+            refund.abandon(now)  # due for the recovery job at once
+            await add_refund_request(uow, self._audit, payment, refund, actor)
 
 
 class ApplyPaymentEvent(WebhookHandler):

@@ -1,4 +1,5 @@
-"""What every payment or refund change ends with, and the lock order that keeps them deadlock-free."""
+"""What every payment or refund change ends with: the lock order that keeps writers deadlock-free,
+the order's derived status, and the intents (voids, refunds) recorded for later provider calls."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from application.auditing import AuditRecorder
 from application.errors import NotFound
 from application.ports import Clock, UnitOfWork
 from domain.orders import Order
-from domain.payments import Payment
+from domain.payments import Payment, Refund
 
 
 async def lock_order_and_payment(
@@ -43,6 +44,45 @@ async def release_places(uow: UnitOfWork, order: Order, now: datetime) -> dict[s
         products[sku].release(quantity, now)
     await uow.products.save(list(products.values()))
     return quantities
+
+
+async def void_later(uow: UnitOfWork, audit: AuditRecorder, payment: Payment, actor: str, reason: str, now: datetime) -> None:
+    """Records the intent to void an authorization the order no longer needs, its lease already
+    ended, so the worker's recovery job makes the provider call: the caller holds a
+    transaction (maybe a webhook's), and a provider is never called inside one."""
+    payment.request_cancel(now)
+    payment.abandon_action(now)
+    await uow.payments.save(payment)
+    await uow.audit.append(
+        audit.entry(
+            entity_type="payment",
+            entity_id=payment.id,
+            action="payment.cancel_requested",
+            actor=actor,
+            from_status=payment.status,
+            to_status=payment.status,
+            currency=payment.currency,
+            details={"reason": reason},
+        )
+    )
+
+
+async def add_refund_request(uow: UnitOfWork, audit: AuditRecorder, payment: Payment, refund: Refund, actor: str) -> None:
+    """Stores a pending refund with the reservation it made on its payment, and audits it."""
+    await uow.payments.save(payment)
+    await uow.refunds.add(refund)
+    await uow.audit.append(
+        audit.entry(
+            entity_type="refund",
+            entity_id=refund.id,
+            action="refund.requested",
+            actor=actor,
+            to_status=refund.status,
+            amount=refund.amount,
+            currency=refund.currency,
+            details={"payment_id": str(payment.id), **({"reason": refund.reason} if refund.reason else {})},
+        )
+    )
 
 
 class Settlement:

@@ -47,7 +47,6 @@ class PaymentStatus(enum.StrEnum):
 
 
 CAPTURED_STATUSES = frozenset({PaymentStatus.CAPTURED, PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus.REFUNDED})
-ENDED_UNPAID = frozenset({PaymentStatus.FAILED, PaymentStatus.CANCELED, PaymentStatus.EXPIRED})
 
 
 class CaptureMethod(enum.StrEnum):

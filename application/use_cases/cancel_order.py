@@ -4,7 +4,7 @@ from application.auditing import AuditRecorder
 from application.commands import CancelOrder as CancelOrderCommand
 from application.errors import NotFound
 from application.ports import Clock, UnitOfWorkFactory
-from application.settlement import release_places
+from application.settlement import release_places, void_later
 from application.views import OrderDetails
 from domain.payments import PaymentStatus
 
@@ -37,21 +37,7 @@ class CancelOrder:
             quantities = await release_places(uow, order, now)
             await uow.orders.save(order)
             for authorized in (p for p in payments if p.status is PaymentStatus.AUTHORIZED and p.action is None):
-                authorized.request_cancel(now)
-                authorized.abandon_action(now)  # due for the recovery job at once
-                await uow.payments.save(authorized)
-                await uow.audit.append(
-                    self._audit.entry(
-                        entity_type="payment",
-                        entity_id=authorized.id,
-                        action="payment.cancel_requested",
-                        actor=cmd.actor,
-                        from_status=authorized.status,
-                        to_status=authorized.status,
-                        currency=authorized.currency,
-                        details={"reason": "the order was cancelled"},
-                    )
-                )
+                await void_later(uow, self._audit, authorized, cmd.actor, "the order was cancelled", now)
             await uow.audit.append(
                 self._audit.entry(
                     entity_type="order",

@@ -4,7 +4,7 @@ from application.auditing import AuditRecorder
 from application.commands import RefundPayment as RefundPaymentCommand
 from application.ports import Clock, IdGenerator, UnitOfWorkFactory
 from application.provider_calls import ProviderCalls
-from application.settlement import lock_order_and_payment
+from application.settlement import add_refund_request, lock_order_and_payment
 from domain.payments import Refund
 
 
@@ -43,20 +43,7 @@ class RefundPayment:
                 id=self._ids.new_id(), payment=payment, amount=amount, reason=cmd.reason, now=now,
                 request_key=cmd.request_key,
             )
-            await uow.payments.save(payment)
-            await uow.refunds.add(refund)
-            await uow.audit.append(
-                self._audit.entry(
-                    entity_type="refund",
-                    entity_id=refund.id,
-                    action="refund.requested",
-                    actor=cmd.actor,
-                    to_status=refund.status,
-                    amount=refund.amount,
-                    currency=refund.currency,
-                    details={"payment_id": str(payment.id), **({"reason": refund.reason} if refund.reason else {})},
-                )
-            )
+            await add_refund_request(uow, self._audit, payment, refund, cmd.actor)
             await uow.commit()
         assert payment.provider_payment_id is not None  # a captured payment exists at its provider
         return await self._calls.refund(refund, payment.provider_payment_id, cmd.actor)
