@@ -6,6 +6,7 @@ import asyncio
 from concurrent.futures import ThreadPoolExecutor
 
 import json
+import socket
 from datetime import UTC, datetime, timedelta
 from uuid import UUID, uuid4
 
@@ -20,6 +21,13 @@ from application.ports import Clock, IdGenerator, UnitOfWork, WebhookHandler
 from domain.audit import AuditEntry
 from domain.webhooks import WebhookEvent
 from entrypoints.container import Container
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 nobody listens on right now, for a server a test starts."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 class FrozenClock(Clock):

@@ -5,7 +5,6 @@ exactly as a remote provider's would."""
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -17,15 +16,10 @@ import uvicorn
 from entrypoints.serving import serving_app
 from entrypoints.config import Settings
 from entrypoints.container import Container, build_container
-from tests.support import issue_key
+from tests.support import free_port, issue_key
 
 SANDBOX_SECRET = "whsec_" + "ZTJlLXNhbmRib3gtc2VjcmV0LWZvci10ZXNzZXJh"
 
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @asynccontextmanager

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import re
 import signal
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -16,22 +15,18 @@ import httpx
 import pytest
 
 from tests.e2e.wire import order, product
+from tests.support import free_port
 
 pytestmark = pytest.mark.postgres
 READY_WITHIN = 60.0
 
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @contextmanager
 def _serving(data_dir: Path, log: Path, stop_signal: signal.Signals, *options: str) -> Iterator[httpx.Client]:
     """Starts `tessera serve`, waits until ready, and on the way out stops it with `stop_signal`,
     requiring a clean exit."""
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("TESSERA_")} | {"TESSERA_DATA_DIR": str(data_dir)}
     with log.open("ab") as output:
         process = subprocess.Popen(["uv", "run", "tessera", "serve", "--port", str(port), *options], env=env,

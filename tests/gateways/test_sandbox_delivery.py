@@ -7,7 +7,6 @@ import asyncio
 import base64
 import json
 import logging
-import socket
 import threading
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -27,7 +26,7 @@ from adapters.gateways.sandbox.store import SandboxStore
 from domain.money import Money
 from domain.payments import CaptureMethod
 from tests.gateways.test_sandbox_provider import provider, store  # noqa: F401  (fixtures)
-from tests.support import FrozenClock
+from tests.support import FrozenClock, free_port
 
 SECRET = "whsec_" + base64.b64encode(b"sandbox-secret-sandbox-secret-32").decode()
 NEXT_SECRET = "whsec_" + base64.b64encode(b"next-secret-next-secret-next-sec").decode()
@@ -76,11 +75,6 @@ class Receiver:
     def summary(self) -> list[tuple[str, int]]:
         return sorted((d.body["type"], d.body["data"]["amount"]) for d in self.deliveries)
 
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -20,7 +19,7 @@ from adapters.postgres import migrator
 from adapters.postgres.embedded import start_embedded
 from entrypoints.config import Settings
 from entrypoints.container import build_container, close_container
-from tests.support import database_on, issue_key, run_admin
+from tests.support import database_on, free_port, issue_key, run_admin
 
 
 def server_url() -> str:
@@ -50,11 +49,6 @@ async def admin_key(database_url: str) -> str:
     finally:
         await close_container(container)
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @contextlib.contextmanager
