@@ -52,17 +52,31 @@ async def void_later(uow: UnitOfWork, audit: AuditRecorder, payment: Payment, ac
     transaction (maybe a webhook's), and a provider is never called inside one."""
     payment.request_cancel(now)
     payment.abandon_action(now)
+    await save_action_request(uow, audit, payment, actor, details={"reason": reason})
+
+
+async def save_action_request(
+    uow: UnitOfWork,
+    audit: AuditRecorder,
+    payment: Payment,
+    actor: str,
+    amount: int | None = None,
+    details: dict[str, object] | None = None,
+) -> None:
+    """Stores the payment with the action it was just asked for (`payment.<kind>_requested`)."""
+    assert payment.action is not None  # just requested
     await uow.payments.save(payment)
     await uow.audit.append(
         audit.entry(
             entity_type="payment",
             entity_id=payment.id,
-            action="payment.cancel_requested",
+            action=f"payment.{payment.action.kind}_requested",
             actor=actor,
             from_status=payment.status,
             to_status=payment.status,
+            amount=amount,
             currency=payment.currency,
-            details={"reason": reason},
+            details=details,
         )
     )
 

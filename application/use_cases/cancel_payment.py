@@ -4,7 +4,7 @@ from application.auditing import AuditRecorder
 from application.commands import CancelPayment as CancelPaymentCommand
 from application.ports import Clock, UnitOfWorkFactory
 from application.provider_calls import ProviderCalls
-from application.settlement import lock_order_and_payment
+from application.settlement import lock_order_and_payment, save_action_request
 from domain.errors import InvalidState
 from domain.payments import Payment
 
@@ -29,17 +29,6 @@ class CancelPayment:
             payment.request_cancel(self._clock.now())
             if payment.provider_payment_id is None:
                 raise InvalidState("the payment is still being created at its provider; try again shortly")
-            await uow.payments.save(payment)
-            await uow.audit.append(
-                self._audit.entry(
-                    entity_type="payment",
-                    entity_id=payment.id,
-                    action="payment.cancel_requested",
-                    actor=cmd.actor,
-                    from_status=payment.status,
-                    to_status=payment.status,
-                    currency=payment.currency,
-                )
-            )
+            await save_action_request(uow, self._audit, payment, cmd.actor)
             await uow.commit()
         return await self._calls.cancel(payment, cmd.actor)

@@ -4,7 +4,7 @@ from application.auditing import AuditRecorder
 from application.commands import CapturePayment as CapturePaymentCommand
 from application.ports import Clock, UnitOfWorkFactory
 from application.provider_calls import ProviderCalls
-from application.settlement import lock_order_and_payment
+from application.settlement import lock_order_and_payment, save_action_request
 from domain.errors import InvalidState
 from domain.payments import Payment
 
@@ -31,18 +31,6 @@ class CapturePayment:
             if payment.provider_payment_id is None:
                 raise InvalidState("the payment was never created at its provider")
             amount = payment.request_capture(cmd.amount, self._clock.now())
-            await uow.payments.save(payment)
-            await uow.audit.append(
-                self._audit.entry(
-                    entity_type="payment",
-                    entity_id=payment.id,
-                    action="payment.capture_requested",
-                    actor=cmd.actor,
-                    from_status=payment.status,
-                    to_status=payment.status,
-                    amount=amount,
-                    currency=payment.currency,
-                )
-            )
+            await save_action_request(uow, self._audit, payment, cmd.actor, amount)
             await uow.commit()
         return await self._calls.capture(payment, cmd.actor)

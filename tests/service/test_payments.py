@@ -53,6 +53,7 @@ async def test_manual_capture_of_part_of_the_authorization(shop: Shop) -> None:
     assert (captured.status, captured.amount_captured, captured.amount_authorized) == (PaymentStatus.CAPTURED, 6000, 10000)
     assert shop.provider.effects["capture"] == 1
     assert await shop.order_status(order_id) is OrderStatus.COMPLETED
+    assert (await shop.audit_actions(payment.id))[-2:] == ["payment.capture_requested", "payment.captured"]
     # The provider's own capture event arriving afterwards changes nothing.
     await shop.deliver("payment.captured", payment, 6000)
     assert (await shop.payment(payment.id)).amount_captured == 6000
@@ -176,6 +177,7 @@ async def test_cancel_an_authorization(shop: Shop) -> None:
     await shop.approve(payment)
     canceled = await shop.container.cancel_payment()(CancelPayment(payment.id, ACTOR))
     assert canceled.status is PaymentStatus.CANCELED
+    assert (await shop.audit_actions(payment.id))[-2:] == ["payment.cancel_requested", "payment.canceled"]
     assert await shop.order_status(order_id) is OrderStatus.PENDING
     with pytest.raises(InvalidState):
         await shop.container.cancel_payment()(CancelPayment(payment.id, ACTOR))
