@@ -15,7 +15,7 @@ from datetime import datetime
 from application.auditing import AuditRecorder
 from application.ports import Clock, IdGenerator, PaymentEventFacts, PaymentEventReader, UnitOfWork, WebhookHandler
 from application.provider_calls import ProviderCalls
-from application.settlement import Settlement, add_refund_request, lock_order_and_payment, void_later
+from application.settlement import add_refund_request, lock_order_and_payment, void_later
 from domain.orders import Order, OrderStatus
 from domain.payments import CAPTURED_STATUSES, Payment, PaymentStatus, Refund
 from domain.webhooks import WebhookEvent
@@ -118,18 +118,14 @@ class ApplyRefundEvent(WebhookHandler):
         self,
         reader: PaymentEventReader,
         calls: ProviderCalls,
-        settlement: Settlement,
         clock: Clock,
         ids: IdGenerator,
-        audit: AuditRecorder,
         succeeded: bool,
     ) -> None:
         self._reader = reader
         self._calls = calls
-        self._settlement = settlement
         self._clock = clock
         self._ids = ids
-        self._audit = audit
         self._succeeded = succeeded
 
     async def __call__(self, event: WebhookEvent, uow: UnitOfWork) -> None:
@@ -159,21 +155,4 @@ class ApplyRefundEvent(WebhookHandler):
         refund = Refund.external(id=self._ids.new_id(), payment=payment, amount=facts.amount, provider_refund_id=refund_id, now=now)
         payment.apply_external_refund(facts.amount, now)
         await uow.refunds.add(refund)
-        await uow.payments.save(payment)
-        await uow.audit.append(
-            self._audit.entry(
-                entity_type="refund",
-                entity_id=refund.id,
-                action="refund.succeeded",
-                actor=actor_of(event),
-                to_status=refund.status,
-                amount=refund.amount,
-                currency=refund.currency,
-                details={
-                    "payment_id": str(payment.id),
-                    "payment_status": {"from": previous, "to": payment.status},
-                    "reason": refund.reason,
-                },
-            )
-        )
-        await self._settlement(uow, order, actor_of(event))
+        await self._calls.record_refund_outcome(uow, order, payment, previous, refund, actor_of(event), None)

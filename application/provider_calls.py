@@ -19,7 +19,7 @@ from application.ports import Clock, PaymentGateway, PaymentRequest, ProviderPay
 from application.settlement import Settlement, lock_order_and_payment
 from domain.money import Money
 from domain.orders import Order
-from domain.payments import ActionKind, Payment, PendingAction, Refund, RefundStatus
+from domain.payments import ActionKind, Payment, PaymentStatus, PendingAction, Refund, RefundStatus
 
 PaymentChange = Callable[[Payment, datetime], bool]
 
@@ -184,9 +184,22 @@ class ProviderCalls:
         await uow.refunds.save(refund)
         if not ended:
             return
-        succeeded = refund.status is RefundStatus.SUCCEEDED
         previous = payment.status
-        payment.settle_refund(refund.amount, succeeded, now)
+        payment.settle_refund(refund.amount, refund.status is RefundStatus.SUCCEEDED, now)
+        await self.record_refund_outcome(uow, order, payment, previous, refund, actor, RefundStatus.PENDING)
+
+    async def record_refund_outcome(
+        self,
+        uow: UnitOfWork,
+        order: Order,
+        payment: Payment,
+        previous: PaymentStatus,
+        refund: Refund,
+        actor: str,
+        from_status: RefundStatus | None,
+    ) -> None:
+        """Saves the payment an ended refund changed (it was `previous`), audits the outcome and
+        lets the order follow. `from_status` is None for a refund Tessera learns of as ended."""
         await uow.payments.save(payment)
         await uow.audit.append(
             self._audit.entry(
@@ -194,7 +207,7 @@ class ProviderCalls:
                 entity_id=refund.id,
                 action=f"refund.{refund.status}",
                 actor=actor,
-                from_status=RefundStatus.PENDING,
+                from_status=from_status,
                 to_status=refund.status,
                 amount=refund.amount,
                 currency=refund.currency,

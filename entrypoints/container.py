@@ -75,7 +75,6 @@ def configured_webhook_verifiers(sandbox_secrets: list[str]) -> dict[str, Webhoo
 def payment_event_handlers(
     readers: dict[str, PaymentEventReader],
     calls: ProviderCalls,
-    settlement: Settlement,
     clock: Clock,
     ids: IdGenerator,
     audit: AuditRecorder,
@@ -87,7 +86,7 @@ def payment_event_handlers(
         for fact_name, fact in PAYMENT_FACTS.items():
             handlers.register(provider, f"payment.{fact_name}", ApplyPaymentEvent(reader, calls, surplus, fact))
         for outcome, succeeded in (("succeeded", True), ("failed", False)):
-            handler = ApplyRefundEvent(reader, calls, settlement, clock, ids, audit, succeeded)
+            handler = ApplyRefundEvent(reader, calls, clock, ids, succeeded)
             handlers.register(provider, f"refund.{outcome}", handler)
     return handlers
 
@@ -181,7 +180,7 @@ class Container(containers.DeclarativeContainer):
     webhook_verifiers = providers.Singleton(configured_webhook_verifiers, config.sandbox_webhook_secrets)
     webhook_event_readers = providers.Singleton(configured_event_readers, config.sandbox_webhook_secrets)
     webhook_handlers = providers.Singleton(
-        payment_event_handlers, webhook_event_readers, provider_calls, settlement, clock, ids, audit
+        payment_event_handlers, webhook_event_readers, provider_calls, clock, ids, audit
     )
     webhook_retry_policy = providers.Singleton(RetryPolicy, max_attempts=config.webhook_max_attempts)
     record_webhook = providers.Factory(RecordWebhook, uow, clock, ids, audit, webhook_verifiers)

@@ -49,3 +49,5 @@ async def test_events_in_any_order_end_in_the_same_state(shop: Shop, ordering: t
     assert sorted((r.provider_refund_id, r.amount, r.status) for r in details.refunds) == [
         ("re_1", 3000, RefundStatus.SUCCEEDED), ("re_2", 7000, RefundStatus.SUCCEEDED)]
     assert (await shop.container.get_product()("day-pass")).sold == 0
+    for refund in details.refunds:  # made at the provider: recorded as they happened
+        assert await shop.audit_actions(refund.id) == ["refund.succeeded"]
